@@ -1,0 +1,109 @@
+"""Element-wise activations. Each keeps what its derivative needs from the forward pass.
+
+Shapes: any input `(*)`; the output and the gradients have the same shape.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from minidl._checks import real_number
+from minidl.module import Module
+
+
+class _Elementwise(Module):
+    """Caches the forward output (or input) in `_saved`, checks the gradient's shape in `backward`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._saved: Tensor | None = None
+
+    def _check_input(self, x: object) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{type(self).__name__}: input must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"{type(self).__name__}: input must be a floating tensor, got {x.dtype}")
+        return x
+
+    def _saved_for(self, grad: Tensor) -> Tensor:
+        saved = self._saved
+        if saved is None:
+            raise self._no_forward_error()
+        self._check_grad_shape(grad, saved)
+        return saved
+
+    def _forget_cache(self) -> None:
+        self._saved = None
+
+
+class ReLU(_Elementwise):
+    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.relu(self._check_input(x))
+        self._saved = y
+        return y
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        y = self._saved_for(grad_wrt_output)
+        return grad_wrt_output * (y > 0)
+
+
+class LeakyReLU(_Elementwise):
+    """x for x > 0, slope * x otherwise."""
+
+    def __init__(self, slope: float = 0.01) -> None:
+        super().__init__()
+        self.slope = real_number("LeakyReLU", "slope", slope)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self._check_input(x)
+        self._saved = x
+        return torch.where(x > 0, x, x * self.slope)
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        x = self._saved_for(grad_wrt_output)
+        return torch.where(x > 0, grad_wrt_output, grad_wrt_output * self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class Tanh(_Elementwise):
+    """tanh(x); d/dx = 1 - tanh(x)^2, computed from the saved output."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.tanh(self._check_input(x))
+        self._saved = y
+        return y
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        y = self._saved_for(grad_wrt_output)
+        return torch.addcmul(grad_wrt_output, grad_wrt_output * y, y, value=-1)
+
+
+class Sigmoid(_Elementwise):
+    """1 / (1 + exp(-x)); d/dx = s (1 - s), computed from the saved output."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.sigmoid(self._check_input(x))
+        self._saved = y
+        return y
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        s = self._saved_for(grad_wrt_output)
+        gs = grad_wrt_output * s
+        return torch.addcmul(gs, gs, s, value=-1)
+
+
+class Identity(_Elementwise):
+    """Passes its input through; useful as a placeholder in an edited network."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._saved = self._check_input(x)
+        return x
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        self._saved_for(grad_wrt_output)
+        return grad_wrt_output

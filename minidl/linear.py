@@ -1,0 +1,125 @@
+"""Fully connected layer: y = x W^T + b."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from minidl._checks import float_dtype, input_tensor, positive_int
+from minidl.module import Module
+
+INITS = ("default", "xavier", "he", "zeros")
+
+
+def init_weight_bias(
+    owner: str,
+    shape_w: tuple[int, ...],
+    shape_b: tuple[int, ...],
+    in_dim: int,
+    out_dim: int,
+    init: str,
+    generator: torch.Generator | None,
+    dtype: torch.dtype,
+) -> tuple[Tensor, Tensor]:
+    """Draw weight and bias on the CPU (so a CPU generator works for any target device)."""
+    if init not in INITS:
+        raise ValueError(f"{owner}: init must be one of {INITS}, got {init!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"{owner}: generator must be a torch.Generator, got {type(generator).__name__}")
+    w = torch.empty(shape_w, dtype=dtype)
+    b = torch.zeros(shape_b, dtype=dtype)
+    if init == "default":  # PyTorch's nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias
+        bound = 1.0 / math.sqrt(in_dim)
+        w.uniform_(-bound, bound, generator=generator)
+        b.uniform_(-bound, bound, generator=generator)
+    elif init == "xavier":  # Glorot & Bengio 2010, uniform
+        bound = math.sqrt(6.0 / (in_dim + out_dim))
+        w.uniform_(-bound, bound, generator=generator)
+    elif init == "he":  # He et al. 2015, normal, for ReLU nets
+        w.normal_(0.0, math.sqrt(2.0 / in_dim), generator=generator)
+    else:
+        w.zero_()
+    return w, b
+
+
+class Linear(Module):
+    """Fully connected layer.
+
+    Shapes: input `(N, in_dim)` (or `(*, in_dim)`), output `(N, out_dim)`.
+    `weight` is `(out_dim, in_dim)` as in PyTorch, `bias` is `(out_dim,)`.
+    `init`: `"default"` (PyTorch's U(-1/sqrt(in_dim), 1/sqrt(in_dim)) for weight and bias),
+    `"xavier"`, `"he"` or `"zeros"`; the last three start the bias at zero.
+    """
+
+    _param_names = ("weight", "bias")
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        bias: bool = True,
+        init: str = "default",
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_dim = positive_int("Linear", "in_dim", in_dim)
+        self.out_dim = positive_int("Linear", "out_dim", out_dim)
+        self.init = init
+        dtype = float_dtype("Linear", dtype)
+        w, b = init_weight_bias("Linear", (out_dim, in_dim), (out_dim,), in_dim, out_dim, init, generator, dtype)
+        self.weight: Tensor = w.to(device)
+        self.grad_weight: Tensor = torch.zeros_like(self.weight)
+        self.bias: Tensor | None = b.to(device) if bias else None
+        self.grad_bias: Tensor | None = torch.zeros_like(self.bias) if bias else None
+        self._input: Tensor | None = None
+        self._ones: Tensor | None = None  # (N,) ones: the bias gradient is one addmv
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = input_tensor(self._name(), x, self.weight)
+        if x.dim() == 0 or x.shape[-1] != self.in_dim:
+            raise ValueError(f"{self._name()}: expected input of shape (N, {self.in_dim}), got {tuple(x.shape)}")
+        if x.dim() != 2:
+            return self.forward(x.reshape(-1, self.in_dim)).reshape(*x.shape[:-1], self.out_dim)
+        self._input = x
+        if self.bias is None:
+            return x.mm(self.weight.t())
+        return torch.addmm(self.bias, x, self.weight.t())
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        x = self._input
+        if x is None:
+            raise self._no_forward_error()
+        g = grad_wrt_output
+        if not isinstance(g, Tensor) or g.shape[-1:] != (self.out_dim,) or g.numel() // self.out_dim != x.shape[0]:
+            shape = tuple(g.shape) if isinstance(g, Tensor) else type(g).__name__
+            raise ValueError(
+                f"{self._name()}.backward: gradient has shape {shape}, expected ({x.shape[0]}, {self.out_dim})"
+            )
+        if g.dim() != 2:
+            return self.backward(g.reshape(-1, self.out_dim)).reshape(*g.shape[:-1], self.in_dim)
+        self.grad_weight.addmm_(g.t(), x)
+        if self.grad_bias is not None:
+            ones = self._ones
+            if ones is None or ones.shape[0] != g.shape[0] or ones.dtype != g.dtype or ones.device != g.device:
+                ones = self._ones = torch.ones(g.shape[0], dtype=g.dtype, device=g.device)
+            self.grad_bias.addmv_(g.t(), ones)
+        return g.mm(self.weight)
+
+    def _forget_cache(self) -> None:
+        self._input = None
+        self._ones = None
+
+    def _name(self) -> str:
+        return f"Linear({self.in_dim}, {self.out_dim})"
+
+    def extra_repr(self) -> str:
+        text = f"in_dim={self.in_dim}, out_dim={self.out_dim}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.init != "default":
+            text += f", init={self.init!r}"
+        return text

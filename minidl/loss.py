@@ -1,0 +1,157 @@
+"""Losses: `forward(prediction, target)` returns a 0-d tensor, `backward()` its gradient w.r.t. the prediction.
+
+Shapes: prediction `(N, C)`; target either class indices `(N,)` (an integer tensor) or a float
+`(N, C)` tensor (one-hot vectors or class probabilities). Leading dimensions before `(N, C)` index
+independent models trained side by side (see `EnsembleLinear`): the loss is summed over them, so
+each model receives exactly its own gradient.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from minidl.module import Module
+
+REDUCTIONS = ("sum", "mean")
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "sum") -> None:
+        super().__init__()
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def __call__(self, prediction: Tensor, target: Tensor) -> Tensor:  # type: ignore[override]
+        return self.forward(prediction, target)
+
+    def _check(self, prediction: object, target: object) -> tuple[Tensor, Tensor, bool]:
+        """Validate; returns (prediction, target, target_is_class_indices)."""
+        name = type(self).__name__
+        if not isinstance(prediction, Tensor) or not isinstance(target, Tensor):
+            raise TypeError(
+                f"{name}: prediction and target must be tensors, got {type(prediction).__name__} "
+                f"and {type(target).__name__}"
+            )
+        if not prediction.is_floating_point():
+            raise TypeError(f"{name}: prediction must be a floating tensor, got {prediction.dtype}")
+        if prediction.dim() < 2:
+            raise ValueError(f"{name}: prediction must have shape (N, C), got {tuple(prediction.shape)}")
+        if target.device != prediction.device:
+            raise RuntimeError(f"{name}: target is on {target.device}, prediction on {prediction.device}")
+        if target.is_floating_point():
+            if target.shape != prediction.shape:
+                raise ValueError(
+                    f"{name}: a float target must have the prediction's shape {tuple(prediction.shape)}, "
+                    f"got {tuple(target.shape)}"
+                )
+            if target.dtype != prediction.dtype:
+                raise TypeError(f"{name}: target dtype {target.dtype} differs from prediction dtype {prediction.dtype}")
+            return prediction, target, False
+        if target.dtype.is_complex or target.dtype == torch.bool:
+            raise TypeError(f"{name}: target must be class indices (integer) or float, got {target.dtype}")
+        if target.shape != prediction.shape[:-1]:
+            raise ValueError(
+                f"{name}: class-index target must have shape {tuple(prediction.shape[:-1])} for prediction "
+                f"{tuple(prediction.shape)}, got {tuple(target.shape)}"
+            )
+        classes = prediction.shape[-1]
+        if target.numel() and bool(((target < 0) | (target >= classes)).any()):
+            bad = target[(target < 0) | (target >= classes)][0].item()
+            raise ValueError(f"{name}: class index {bad} out of range for {classes} classes")
+        return prediction, target, True
+
+    def _samples(self, prediction: Tensor) -> int:
+        return prediction.shape[-2]
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+def one_hot(target: Tensor, classes: int, like: Tensor) -> Tensor:
+    """Class indices `(*,)` -> float one-hot `(*, classes)` with `like`'s dtype and device."""
+    return torch.zeros(*target.shape, classes, dtype=like.dtype, device=like.device).scatter_(
+        -1, target.unsqueeze(-1), 1.0
+    )
+
+
+class LossMSE(_Loss):
+    """Squared error, summed (`reduction="sum"`, the report's definition) or averaged.
+
+    Note PyTorch's `MSELoss` defaults to the mean. Class-index targets become one-hot vectors.
+    """
+
+    def __init__(self, reduction: str = "sum") -> None:
+        super().__init__(reduction)
+        self._scaled_diff: Tensor | None = None
+
+    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
+        prediction, target, indices = self._check(prediction, target)
+        if indices:
+            target = one_hot(target, prediction.shape[-1], prediction)
+        diff = prediction - target
+        flat = diff.view(-1)
+        loss = torch.dot(flat, flat)
+        if self.reduction == "mean":
+            scale = 1.0 / (self._samples(prediction) * prediction.shape[-1])
+            loss = loss * scale
+            self._scaled_diff = diff.mul_(2.0 * scale)
+        else:
+            self._scaled_diff = diff
+        return loss
+
+    def backward(self) -> Tensor:  # type: ignore[override]
+        diff = self._scaled_diff
+        if diff is None:
+            raise self._no_forward_error()
+        return diff * 2.0 if self.reduction == "sum" else diff.clone()
+
+    def _forget_cache(self) -> None:
+        self._scaled_diff = None
+
+
+class LossCrossEntropy(_Loss):
+    """Softmax cross-entropy on raw scores (logits), summed (the report's definition) or averaged.
+
+    PyTorch's `CrossEntropyLoss` defaults to the mean over samples. The log-softmax subtracts the
+    row maximum first, so logits of +-1e4 neither overflow nor give NaN.
+    """
+
+    def __init__(self, reduction: str = "sum") -> None:
+        super().__init__(reduction)
+        self._probabilities: Tensor | None = None
+        self._target: Tensor | None = None
+        self._indices = False
+        self._scale = 1.0
+
+    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
+        prediction, target, indices = self._check(prediction, target)
+        shifted = prediction - prediction.amax(-1, keepdim=True)
+        exp = shifted.exp()
+        total = exp.sum(-1, keepdim=True)
+        log_probabilities = shifted - total.log()
+        if indices:
+            loss = -log_probabilities.gather(-1, target.unsqueeze(-1)).sum()
+        else:
+            loss = -torch.dot(target.reshape(-1), log_probabilities.view(-1))
+        self._scale = 1.0 / self._samples(prediction) if self.reduction == "mean" else 1.0
+        self._probabilities = exp.div_(total)
+        self._target = target
+        self._indices = indices
+        return loss * self._scale if self.reduction == "mean" else loss
+
+    def backward(self) -> Tensor:  # type: ignore[override]
+        p, target = self._probabilities, self._target
+        if p is None or target is None:
+            raise self._no_forward_error()
+        if self._indices:
+            index = target.unsqueeze(-1)
+            grad = p.scatter_add(-1, index, torch.full(index.shape, -1.0, dtype=p.dtype, device=p.device))
+        else:  # d/dx of -sum_k t_k log_softmax(x)_k = p * sum_k t_k - t
+            grad = torch.addcmul(-target, p, target.sum(-1, keepdim=True))
+        return grad.mul_(self._scale) if self._scale != 1.0 else grad
+
+    def _forget_cache(self) -> None:
+        self._probabilities = None
+        self._target = None
