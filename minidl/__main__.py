@@ -1,0 +1,5 @@
+import sys
+
+from minidl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,190 @@
+"""Two-class toy datasets on the unit square [0, 1]^2, as in the report and TensorFlow Playground.
+
+Every generator returns `(x, y)`: points `(n, 2)` (float) and labels `(n,)` (int64, 0 or 1), and
+takes a `torch.Generator` so that the same seed gives the same data.
+
+`noise` is **label noise**: each label is flipped with probability `noise` (0 = clean, 0.5 =
+random labels). Points stay where they are, so the inputs never leave [0, 1]^2 and the true
+boundary drawn by the GUI stays the true one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from minidl._checks import positive_int, real_number
+
+DISK_CENTER = (0.5, 0.5)
+DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # area 1/2: the classes are balanced
+RING_RADII = (0.15, math.sqrt(0.5 / math.pi + 0.15**2))  # annulus of area 1/2
+
+
+def _uniform(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> Tensor:
+    return torch.rand(n, 2, generator=generator, dtype=dtype)
+
+
+def _distance_to_center(x: Tensor) -> Tensor:
+    return torch.hypot(x[:, 0] - DISK_CENTER[0], x[:, 1] - DISK_CENTER[1])
+
+
+def _half_and_half(n: int, generator: torch.Generator | None) -> Tensor:
+    """Labels with exactly n//2 zeros and n - n//2 ones, in random order."""
+    labels = torch.arange(n) >= n // 2
+    return labels[torch.randperm(n, generator=generator)].long()
+
+
+def _disk(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    x = _uniform(n, generator, dtype)
+    return x, (_distance_to_center(x) < DISK_RADIUS).long()
+
+
+def _ring(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    x = _uniform(n, generator, dtype)
+    r = _distance_to_center(x)
+    return x, ((r > RING_RADII[0]) & (r < RING_RADII[1])).long()
+
+
+def _xor(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    x = _uniform(n, generator, dtype)
+    return x, ((x[:, 0] > 0.5) ^ (x[:, 1] > 0.5)).long()
+
+
+def _spiral(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    y = _half_and_half(n, generator)
+    t = torch.rand(n, generator=generator, dtype=dtype)
+    radius = 0.05 + 0.38 * t + 0.02 * (torch.rand(n, generator=generator, dtype=dtype) - 0.5)
+    angle = 3.0 * math.pi * t + math.pi * y.to(dtype)
+    x = torch.stack([0.5 + radius * torch.cos(angle), 0.5 + radius * torch.sin(angle)], 1)
+    return x, y
+
+
+def _gaussians(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    y = _half_and_half(n, generator)
+    centers = torch.tensor([[0.3, 0.3], [0.7, 0.7]], dtype=dtype)[y]
+    x = centers + 0.1 * torch.randn(n, 2, generator=generator, dtype=dtype)
+    return x.clamp_(0.0, 1.0), y
+
+
+def _moons(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    y = _half_and_half(n, generator)
+    angle = math.pi * torch.rand(n, generator=generator, dtype=dtype)
+    radius = 0.25 + 0.04 * (torch.rand(n, generator=generator, dtype=dtype) - 0.5)
+    upper = y == 0  # class 0: upper arc around (0.37, 0.45); class 1: lower arc around (0.63, 0.55)
+    cx = torch.where(upper, 0.37, 0.63).to(dtype)
+    cy = torch.where(upper, 0.45, 0.55).to(dtype)
+    sign = torch.where(upper, 1.0, -1.0).to(dtype)
+    x = torch.stack([cx + radius * torch.cos(angle), cy + sign * radius * torch.sin(angle)], 1)
+    return x, y
+
+
+GENERATORS: dict[str, Callable[[int, torch.Generator | None, torch.dtype], tuple[Tensor, Tensor]]] = {
+    "disk": _disk,
+    "xor": _xor,
+    "spiral": _spiral,
+    "gaussians": _gaussians,
+    "moons": _moons,
+    "ring": _ring,
+}
+DATASETS = tuple(GENERATORS)
+
+
+def make(
+    name: str,
+    n: int,
+    noise: float = 0.0,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[Tensor, Tensor]:
+    """`n` points of dataset `name`, with a fraction `noise` of labels flipped."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    positive_int(name, "n", n)
+    noise = real_number(name, "noise", noise)
+    if not 0.0 <= noise <= 0.5:
+        raise ValueError(f"{name}: noise is the fraction of flipped labels, in [0, 0.5], got {noise}")
+    x, y = GENERATORS[name](n, generator, dtype)
+    if noise > 0:
+        flip = torch.rand(n, generator=generator) < noise
+        y = torch.where(flip, 1 - y, y)
+    return x, y
+
+
+def disk(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """The report's data: uniform in [0,1]^2, label 1 inside the disk of centre (1/2, 1/2), radius 1/sqrt(2 pi)."""
+    return make("disk", n, noise, generator, dtype)
+
+
+def xor(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """Uniform in [0,1]^2, label 1 in the top-left and bottom-right quadrants."""
+    return make("xor", n, noise, generator, dtype)
+
+
+def spiral(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """Two interleaved spiral arms around the centre, n/2 points each."""
+    return make("spiral", n, noise, generator, dtype)
+
+
+def gaussians(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """Two Gaussian blobs (std 0.1) at (0.3, 0.3) and (0.7, 0.7), clipped to the square."""
+    return make("gaussians", n, noise, generator, dtype)
+
+
+def moons(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """Two interleaving half circles, n/2 points each."""
+    return make("moons", n, noise, generator, dtype)
+
+
+def ring(n: int, noise: float = 0.0, generator: torch.Generator | None = None, dtype=torch.float32):
+    """Uniform in [0,1]^2, label 1 inside an annulus about the centre of area 1/2 (balanced)."""
+    return make("ring", n, noise, generator, dtype)
+
+
+@dataclass
+class Split:
+    """Train and test sets. Tensors may carry a leading model dimension `(models, n, 2)` for ensembles."""
+
+    x_train: Tensor
+    y_train: Tensor
+    x_test: Tensor
+    y_test: Tensor
+
+    @property
+    def classes(self) -> int:
+        return 2
+
+    @property
+    def input_dim(self) -> int:
+        return self.x_train.shape[-1]
+
+
+def train_test_split(
+    name: str = "disk",
+    n_train: int = 1000,
+    n_test: int = 1000,
+    noise: float = 0.0,
+    seed: int | None = 0,
+    models: int | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Split:
+    """Independent train and test draws (the report's default: 1000 and 1000 disk points).
+
+    With `models=R`, every model gets its own independent draw, stacked on a leading dimension.
+    """
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+
+    def one() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        return (*make(name, n_train, noise, generator, dtype), *make(name, n_test, noise, generator, dtype))
+
+    if models is None:
+        return Split(*one())
+    draws = [one() for _ in range(positive_int("train_test_split", "models", models))]
+    return Split(*(torch.stack(parts) for parts in zip(*draws)))

@@ -1,0 +1,266 @@
+"""The training engine shared by the command line, the desktop app and the benchmarks.
+
+A `Trainer` is *driven*: the caller runs one step, one epoch or N epochs at a time, reads the
+metrics, changes the learning rate between steps, and can stop it at any step boundary from
+another thread. It computes everything synchronously and never waits on anything but compute.
+
+Data may carry a leading model dimension (`EnsembleLinear` networks): metrics are then per model
+in `evaluate()`, and the history records their mean.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor
+
+from minidl._checks import positive_int
+from minidl.data import Split
+from minidl.loss import LossCrossEntropy
+from minidl.module import Module
+from minidl.optim import Optimizer
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Metrics at the end of an epoch. Losses are per sample (the summed loss divided by the set size)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+class History:
+    """Every epoch's record up to `cap` records; beyond that it keeps every 2nd, 4th, … epoch.
+
+    Memory stays bounded however long training runs, and the records stay evenly spread over the
+    whole run, so a loss curve drawn from them keeps its shape.
+    """
+
+    def __init__(self, cap: int = 2000) -> None:
+        self.cap = max(2, positive_int("History", "cap", cap))
+        self.stride = 1
+        self.records: list[EpochRecord] = []
+
+    def append(self, record: EpochRecord) -> None:
+        if record.epoch % self.stride:
+            return
+        self.records.append(record)
+        if len(self.records) > self.cap:
+            self.stride *= 2
+            self.records = [r for r in self.records if r.epoch % self.stride == 0]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def column(self, name: str) -> list[float]:
+        return [getattr(r, name) for r in self.records]
+
+
+class Trainer:
+    """Shuffled minibatch training of `model` on `data`, with divergence detection.
+
+    `status` is `"ready"` until something goes wrong, then `"diverged"` with `message` saying
+    where; a diverged trainer refuses further steps (build a new one to start over).
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Module,
+        optimizer: Optimizer,
+        data: Split,
+        batch_size: int = 10,
+        seed: int | None = 0,
+        history_cap: int = 2000,
+        evaluate_every: int = 1,
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.data = data
+        self.batch_size = positive_int("Trainer", "batch_size", batch_size)
+        if isinstance(evaluate_every, bool) or not isinstance(evaluate_every, int) or evaluate_every < 0:
+            raise ValueError(f"Trainer: evaluate_every must be an integer >= 0, got {evaluate_every!r}")
+        self.evaluate_every = evaluate_every  # epochs between recorded evaluations; 0: only on demand
+        self._generator = torch.Generator()
+        if seed is None:
+            self._generator.seed()
+        else:
+            self._generator.manual_seed(seed)
+        self._eval_loss = type(loss)(reduction="sum")
+        self.history = History(history_cap)
+        self.epoch = 0  # completed epochs
+        self.steps = 0  # completed steps, all epochs
+        self.status = "ready"
+        self.message = ""
+        self.last_record: EpochRecord | None = None
+        self._last_finite_loss = math.nan
+        self._order: Tensor | None = None
+        self._position = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # a step and a grid prediction never interleave
+
+    # ---- state the driver reads and writes -------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.optimizer.lr = value  # validated there; applies at the next step
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.data.x_train.shape[-2] / self.batch_size)
+
+    @property
+    def step_in_epoch(self) -> int:
+        return self._position // self.batch_size
+
+    def request_stop(self) -> None:
+        """Ask `run`/`run_epoch` (possibly in another thread) to return at the next step boundary."""
+        self._stop.set()
+
+    # ---- driving -----------------------------------------------------------------------------------
+    def step(self) -> bool:
+        """One minibatch update; evaluates and records at the end of an epoch. False if diverged."""
+        if self.diverged:
+            return False
+        with self._lock:
+            n = self.data.x_train.shape[-2]
+            if self._order is None:
+                self._order = torch.randperm(n, generator=self._generator).to(self.data.x_train.device)
+                self._position = 0
+            index = self._order[self._position : self._position + self.batch_size]
+            x = self.data.x_train[..., index, :]
+            y = self.data.y_train[..., index]
+            self.optimizer.zero_grad()
+            value = self.loss.forward(self.model.forward(x), y).item()
+            if not math.isfinite(value):
+                self._diverge(f"the training loss became {value}")
+                return False
+            self._last_finite_loss = value
+            self.model.backward(self.loss.backward())
+            self.optimizer.step()
+            self.steps += 1
+            self._position += self.batch_size
+            if self._position >= n:
+                self._order = None
+                self.epoch += 1
+                return self._end_epoch()
+            return True
+
+    def run_epoch(self) -> bool:
+        """Steps to the end of the current epoch; False if it diverged or was stopped first."""
+        self._stop.clear()
+        return self._run_epoch()
+
+    def _run_epoch(self) -> bool:
+        epoch = self.epoch
+        while self.epoch == epoch:
+            if self._stop.is_set() or not self.step():
+                return False
+        return True
+
+    def run(self, epochs: int, on_epoch: Callable[[EpochRecord], None] | None = None) -> bool:
+        """`epochs` more epochs; `on_epoch` is called after each. False if diverged or stopped."""
+        epochs = positive_int("Trainer.run", "epochs", epochs)
+        self._stop.clear()
+        for _ in range(epochs):
+            if not self._run_epoch():
+                return False
+            if on_epoch is not None and self.last_record is not None:
+                on_epoch(self.last_record)
+        return True
+
+    # ---- measuring ---------------------------------------------------------------------------------
+    def evaluate(self) -> dict[str, Tensor]:
+        """Loss per sample and accuracy on both sets; tensors of shape `(models,)` for ensembles."""
+        with self._lock:
+            return self._evaluate()
+
+    def _evaluate(self) -> dict[str, Tensor]:
+        out = {}
+        was_training = self.model.training
+        self.model.eval()
+        for split in ("train", "test"):
+            x, y = getattr(self.data, f"x_{split}"), getattr(self.data, f"y_{split}")
+            prediction = self.model.forward(x)
+            per_model = self._per_model_loss(prediction, y)
+            out[f"{split}_loss"] = per_model / y.shape[-1]
+            out[f"{split}_accuracy"] = (prediction.argmax(-1) == y).to(prediction.dtype).mean(-1)
+        self.model.train(was_training)
+        return out
+
+    def _per_model_loss(self, prediction: Tensor, y: Tensor) -> Tensor:
+        if prediction.dim() == 2:
+            return self._eval_loss.forward(prediction, y)
+        return torch.stack([self._eval_loss.forward(p, t) for p, t in zip(prediction, y)])
+
+    def _end_epoch(self) -> bool:
+        if not self.evaluate_every or self.epoch % self.evaluate_every:
+            return True
+        metrics = {k: v.mean().item() for k, v in self._evaluate().items()}
+        if not all(math.isfinite(v) for v in metrics.values()) or not self._parameters_finite():
+            self._diverge("the parameters are no longer finite")
+            return False
+        self.last_record = EpochRecord(epoch=self.epoch, **metrics)
+        self.history.append(self.last_record)
+        return True
+
+    def _parameters_finite(self) -> bool:
+        params = [p for p, _ in self.model.param()]
+        return not params or bool(torch.isfinite(torch.stack([p.sum() for p in params])).all())
+
+    def _diverge(self, what: str) -> None:
+        self.status = "diverged"
+        self.message = (
+            f"Training diverged at epoch {self.epoch + 1}, step {self.step_in_epoch + 1}: {what} "
+            f"(last finite loss {self._last_finite_loss:.4g}, learning rate {self.lr:g}). "
+            "Try a smaller learning rate, then reset."
+        )
+
+    def predict_grid(self, resolution: int = 100, model_index: int = 0) -> Tensor:
+        """The model's class-1 score on a `resolution` x `resolution` grid over [0,1]^2, in [0, 1].
+
+        Row `i` is y = (i + 0.5) / resolution, column `j` is x. With cross-entropy the score is
+        the softmax probability of class 1; with MSE it is (out_1 - out_0 + 1) / 2 clipped to
+        [0, 1]. Either way 0.5 is the decision boundary. Safe to call between steps from any
+        thread: it waits for a running step to finish and leaves training as it was.
+        """
+        resolution = positive_int("predict_grid", "resolution", resolution)
+        reference = self.data.x_train
+        centers = (torch.arange(resolution, dtype=reference.dtype, device=reference.device) + 0.5) / resolution
+        gy, gx = torch.meshgrid(centers, centers, indexing="ij")
+        points = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+        with self._lock:
+            was_training = self.model.training
+            self.model.eval()
+            if reference.dim() == 3:
+                points = points.expand(reference.shape[0], -1, -1)
+            out = self.model.forward(points)
+            self.model.train(was_training)
+        if out.dim() == 3:
+            out = out[model_index]
+        if isinstance(self.loss, LossCrossEntropy):
+            score = torch.softmax(out, -1)[:, 1]
+        else:
+            score = ((out[:, 1] - out[:, 0] + 1) / 2).clamp(0.0, 1.0)
+        return score.reshape(resolution, resolution)
