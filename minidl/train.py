@@ -163,6 +163,7 @@ class Trainer:
             self._position += self.batch_size
             if self._position >= n:
                 self._order = None
+                self._position = 0
                 self.epoch += 1
                 return self._end_epoch()
             return True

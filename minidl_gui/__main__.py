@@ -1,0 +1,5 @@
+import sys
+
+from minidl_gui.app import main
+
+sys.exit(main())

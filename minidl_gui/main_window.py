@@ -1,0 +1,309 @@
+"""The main window: side panel, controls, plots, status bar. It draws snapshots and sends
+requests; training itself happens in `TrainingWorker`'s thread."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from minidl.data import DATASETS
+from minidl.spec import REPORT, Spec, SpecError
+from minidl_gui.session import Session, Snapshot
+from minidl_gui.widgets.banner import Banner
+from minidl_gui.widgets.boundary_plot import BoundaryPlot
+from minidl_gui.widgets.layer_editor import LayerEditor
+from minidl_gui.widgets.lr_control import LearningRateControl
+from minidl_gui.widgets.metric_plot import MetricPlot
+from minidl_gui.worker import TrainingWorker
+
+OPTIMIZERS = {"SGD": ("sgd", 0.0), "SGD + momentum": ("sgd", 0.9), "Adam": ("adam", 0.0)}
+LOSSES = {"MSE (summed)": "mse", "Cross-entropy": "cross_entropy"}
+
+LAUNCH_SPEC = REPORT.with_changes(init="default")
+"""At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
+PyTorch's default initial weights, with which the disk shows within the first ~25 epochs."""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, spec: Spec | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("minidl — live training")
+        self.resize(1560, 960)
+        spec = spec or LAUNCH_SPEC
+        self.session = Session(spec)
+        self.last_snapshot: Snapshot | None = None
+        self._data_version = -1
+
+        self.setCentralWidget(self._build_center())
+        self._build_side_panel(spec)
+        self._build_status_bar()
+        self._build_shortcuts()
+
+        self.worker = TrainingWorker(self.session)
+        self.worker.snapshot_ready.connect(self._on_snapshot)
+        self.worker.start()
+
+    # ---- layout -----------------------------------------------------------------------------------
+    def _build_center(self) -> QWidget:
+        self.play_button = self._control_button("playButton", "Play", "Play / Pause training (Space)")
+        self._show_playing(False)
+        self.step_button = self._control_button("stepButton", "Step epoch", "Train one epoch (Right arrow or S)")
+        self.reset_button = self._control_button("resetButton", "Reset", "Start again from the initial weights (R)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.step_button.clicked.connect(self.step_epoch)
+        self.reset_button.clicked.connect(self.reset)
+        controls = QHBoxLayout()
+        for b in (self.play_button, self.step_button, self.reset_button):
+            controls.addWidget(b)
+        controls.addStretch(1)
+        self.epoch_big = QLabel("Epoch 0")
+        self.epoch_big.setStyleSheet("font-size: 22pt; font-weight: 700;")
+        controls.addWidget(self.epoch_big)
+
+        self.banner = Banner()
+        self.boundary_plot = BoundaryPlot()
+        self.loss_plot = MetricPlot("lossPlot", "Loss (per sample)", "loss")
+        self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "accuracy (%)", legend_corner="bottom")
+        self.log_y = QCheckBox("Log-scale loss")
+        self.log_y.setObjectName("logLossCheck")
+        self.log_y.toggled.connect(self.loss_plot.set_log_y)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.loss_plot, 1)
+        right_layout.addWidget(self.log_y)
+        right_layout.addWidget(self.accuracy_plot, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.boundary_plot)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        center = QWidget()
+        layout = QVBoxLayout(center)
+        layout.addLayout(controls)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        return center
+
+    def _control_button(self, name: str, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.setMinimumSize(150, 44)
+        button.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the Play shortcut
+        return button
+
+    def _build_side_panel(self, spec: Spec) -> None:
+        self.layer_editor = LayerEditor([layer.to_dict() for layer in spec.layers])
+        self.layer_editor.layers_changed.connect(self._controls_changed)
+        network = QGroupBox("Network (hidden layers)")
+        QVBoxLayout(network).addWidget(self.layer_editor)
+
+        self.lr_control = LearningRateControl(spec.optimizer.lr)
+        self.lr_control.lr_changed.connect(self.session.set_lr)
+        self.loss_combo = QComboBox()
+        self.loss_combo.setObjectName("lossCombo")
+        self.loss_combo.addItems(list(LOSSES))
+        self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
+        self.optimizer_combo = QComboBox()
+        self.optimizer_combo.setObjectName("optimizerCombo")
+        self.optimizer_combo.addItems(list(OPTIMIZERS))
+        current = (spec.optimizer.type, 0.9 if spec.optimizer.momentum else 0.0)
+        self.optimizer_combo.setCurrentIndex(max(0, list(OPTIMIZERS.values()).index(current)))
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setObjectName("batchSizeSpin")
+        self.batch_spin.setRange(1, 1000)
+        self.batch_spin.setValue(spec.batch_size)
+        training = QGroupBox("Training")
+        form = QFormLayout(training)
+        form.addRow("Learning rate", self.lr_control)
+        form.addRow("Loss", self.loss_combo)
+        form.addRow("Optimizer", self.optimizer_combo)
+        form.addRow("Batch size", self.batch_spin)
+
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setObjectName("datasetCombo")
+        self.dataset_combo.addItems(list(DATASETS))
+        self.dataset_combo.setCurrentText(spec.dataset.name)
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setObjectName("noiseSpin")
+        self.noise_spin.setRange(0.0, 0.5)
+        self.noise_spin.setSingleStep(0.05)
+        self.noise_spin.setValue(spec.dataset.noise)
+        self.noise_spin.setToolTip("Fraction of labels flipped at random")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setObjectName("seedSpin")
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setValue(spec.seed)
+        self.seed_spin.setToolTip("Random seed for data, initial weights and batch order")
+        self.regenerate_button = QPushButton("Regenerate data")
+        self.regenerate_button.setObjectName("regenerateButton")
+        self.regenerate_button.setToolTip("Draw new data (next seed)")
+        self.regenerate_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
+        self.show_test = QCheckBox("Show test points (hollow)")
+        self.show_test.setObjectName("showTestCheck")
+        self.show_test.setChecked(True)
+        self.show_test.toggled.connect(self.boundary_plot.show_test_points)
+        self.show_train = QCheckBox("Show train points (filled)")
+        self.show_train.setChecked(True)
+        self.show_train.toggled.connect(self.boundary_plot.show_train_points)
+        data = QGroupBox("Data")
+        data_form = QFormLayout(data)
+        data_form.addRow("Dataset", self.dataset_combo)
+        data_form.addRow("Label noise", self.noise_spin)
+        data_form.addRow("Seed", self.seed_spin)
+        data_form.addRow(self.regenerate_button)
+        data_form.addRow(self.show_train)
+        data_form.addRow(self.show_test)
+
+        for signal in (
+            self.loss_combo.currentIndexChanged,
+            self.optimizer_combo.currentIndexChanged,
+            self.batch_spin.valueChanged,
+            self.dataset_combo.currentIndexChanged,
+            self.noise_spin.valueChanged,
+            self.seed_spin.valueChanged,
+        ):
+            signal.connect(self._controls_changed)
+
+        panel = QWidget()
+        panel_layout = QVBoxLayout(panel)
+        for group in (network, training, data):
+            panel_layout.addWidget(group)
+        panel_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(380)
+        dock = QDockWidget("Experiment")
+        dock.setObjectName("sidePanel")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+    def _build_status_bar(self) -> None:
+        self.epoch_label = QLabel("Epoch 0")
+        self.epoch_label.setObjectName("epochLabel")
+        self.speed_label = QLabel("")
+        self.speed_label.setObjectName("speedLabel")
+        self.metrics_label = QLabel("")
+        self.metrics_label.setObjectName("metricsLabel")
+        bar = self.statusBar()
+        for label in (self.epoch_label, self.speed_label, self.metrics_label):
+            label.setStyleSheet("font-size: 12pt; padding: 0 12px;")
+            bar.addWidget(label)
+
+    def _build_shortcuts(self) -> None:
+        for keys, slot in (
+            ("Space", self.toggle_play),
+            ("Right", self.step_epoch),
+            ("S", self.step_epoch),
+            ("R", self.reset),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+
+    # ---- actions ---------------------------------------------------------------------------------
+    def toggle_play(self) -> None:
+        if self.session.playing:
+            self.session.pause()
+            self._show_playing(False)
+        else:
+            self.banner.hide()
+            self.session.play()
+            self._show_playing(True)
+
+    def _show_playing(self, playing: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def step_epoch(self) -> None:
+        self.session.step_epoch()
+
+    def reset(self) -> None:
+        self.banner.hide()
+        self.session.reset()
+        self._show_playing(False)
+
+    def current_spec(self) -> Spec:
+        raw = self.session.spec.to_dict()
+        kind, momentum = OPTIMIZERS[self.optimizer_combo.currentText()]
+        raw["optimizer"] = {"type": kind, "lr": self.lr_control.lr()}
+        if kind == "sgd":
+            raw["optimizer"]["momentum"] = momentum
+        raw.update(
+            layers=self.layer_editor.layers(),
+            loss=LOSSES[self.loss_combo.currentText()],
+            batch_size=self.batch_spin.value(),
+            seed=self.seed_spin.value(),
+        )
+        raw["dataset"].update(name=self.dataset_combo.currentText(), noise=round(self.noise_spin.value(), 4))
+        return Spec.from_dict(raw)
+
+    def _controls_changed(self, *_) -> None:
+        try:
+            spec = self.current_spec()
+        except SpecError as error:  # the controls' ranges should make this impossible; say so if not
+            self.banner.show_message(f"Can't use these settings: {error}")
+            return
+        self.session.set_spec(spec)
+        self._show_playing(False)
+
+    # ---- drawing ---------------------------------------------------------------------------------
+    def _on_snapshot(self) -> None:
+        snapshot = self.worker.take_snapshot()
+        if snapshot is None:
+            return
+        self.last_snapshot = snapshot
+        self.boundary_plot.set_grid(snapshot.grid)
+        if snapshot.data_version != self._data_version:
+            self._data_version = snapshot.data_version
+            self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
+            self.boundary_plot.set_points(snapshot.x_train, snapshot.y_train, snapshot.x_test, snapshot.y_test)
+        h = snapshot.history
+        self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
+        self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
+        self.epoch_label.setText(f"Epoch {snapshot.epoch}")
+        self.epoch_big.setText(f"Epoch {snapshot.epoch}")
+        self.speed_label.setText(f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused")
+        if not math.isnan(snapshot.train_loss):
+            self.metrics_label.setText(
+                f"train loss {snapshot.train_loss:.4f} · acc {100 * snapshot.train_accuracy:.1f}%    "
+                f"test loss {snapshot.test_loss:.4f} · acc {100 * snapshot.test_accuracy:.1f}%"
+            )
+        else:
+            self.metrics_label.setText("not trained yet: press Play (Space)")
+        self._show_playing(snapshot.playing)
+        if snapshot.status == "diverged":
+            self.banner.show_message(snapshot.message + "  Press Reset (R).")
+        elif self.worker.error:
+            self.banner.show_message("Training stopped on an internal error; press Reset (R).\n" + self.worker.error)
+            self.worker.error = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.worker.stop()
+        super().closeEvent(event)

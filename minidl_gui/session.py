@@ -1,0 +1,226 @@
+"""The app's training state, free of Qt: what the worker thread runs and the window controls.
+
+The window (GUI thread) only *requests* things: play, pause, one epoch, reset, a new spec, a new
+learning rate. The worker thread applies the requests at step boundaries inside `advance()`, so
+the trainer is only ever touched by one thread, and no request can be lost while the worker is
+busy in its loop (a queued Qt slot on a busy worker would never be delivered).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minidl.spec import Spec, make_trainer
+from minidl.train import Trainer
+
+GRID_RESOLUTION = 96
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the window draws; built in the worker thread, read-only afterwards."""
+
+    version: int  # increases with every snapshot
+    spec: Spec
+    data_version: int  # changes when the data (and so the scatter points) change
+    epoch: int
+    steps: int
+    step_in_epoch: int
+    steps_per_second: float
+    playing: bool
+    status: str
+    message: str
+    lr: float
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    history: dict[str, np.ndarray]
+    grid: np.ndarray  # (GRID_RESOLUTION, GRID_RESOLUTION), rows are y, in [0, 1]
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+
+
+class Session:
+    """Requests from the GUI thread, applied by the worker thread in `advance()`."""
+
+    def __init__(self, spec: Spec | None = None) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._spec = spec or Spec(init="xavier", epochs=10**6)
+        self._pending_spec: Spec | None = None
+        self._pending_lr: float | None = None
+        self._reset_requested = False
+        self._epochs_requested = 0
+        self._playing = False
+        self._data_version = 0
+        self._snapshot_version = 0
+        self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self.trainer: Trainer = make_trainer(self._spec)  # the worker's; built here once for a ready window
+
+    # ---- requests (any thread) --------------------------------------------------------------------
+    def play(self) -> None:
+        with self._lock:
+            self._playing = True
+        self._wake.set()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._playing = False
+            self._epochs_requested = 0
+        self._wake.set()
+
+    def toggle(self) -> None:
+        with self._lock:
+            playing = self._playing
+        self.pause() if playing else self.play()
+
+    def step_epoch(self) -> None:
+        with self._lock:
+            self._playing = False
+            self._epochs_requested += 1
+        self._wake.set()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._reset_requested = True
+            self._playing = False
+            self._epochs_requested = 0
+        self._wake.set()
+
+    def set_spec(self, spec: Spec) -> None:
+        """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses."""
+        with self._lock:
+            self._pending_spec = spec
+            self._playing = False
+            self._epochs_requested = 0
+        self._wake.set()
+
+    def set_lr(self, lr: float) -> None:
+        """Applies at the next step; the model is not reset."""
+        with self._lock:
+            self._pending_lr = lr
+        self._wake.set()
+
+    @property
+    def spec(self) -> Spec:
+        with self._lock:
+            return self._pending_spec or self._spec
+
+    @property
+    def playing(self) -> bool:
+        with self._lock:
+            return self._playing
+
+    def wait_for_request(self, timeout: float) -> None:
+        """Block the worker until a request arrives (or `timeout` passes)."""
+        self._wake.wait(timeout)
+        self._wake.clear()
+
+    def interrupt(self) -> None:
+        """Wake a waiting worker (used when shutting down)."""
+        self._wake.set()
+
+    # ---- the worker's side ------------------------------------------------------------------------
+    def advance(self, budget_s: float) -> bool:
+        """Apply requests, then train for up to `budget_s` seconds. True if anything changed."""
+        changed = self._apply_requests()
+        with self._lock:
+            playing, epochs_requested = self._playing, self._epochs_requested
+        if not (playing or epochs_requested):
+            return changed
+        trainer = self.trainer
+        deadline = time.perf_counter() + budget_s
+        start_epoch = trainer.epoch
+        while time.perf_counter() < deadline:
+            if not trainer.step():
+                with self._lock:
+                    self._playing, self._epochs_requested = False, 0
+                break
+            if trainer.epoch != start_epoch and epochs_requested and not playing:
+                with self._lock:
+                    self._epochs_requested = max(0, self._epochs_requested - 1)
+                    epochs_requested = self._epochs_requested
+                start_epoch = trainer.epoch
+                if not epochs_requested:
+                    break
+            if self._wake.is_set():  # a request arrived: apply it at this step boundary
+                break
+        self._rate_window.append((time.perf_counter(), trainer.steps))
+        return True
+
+    def _apply_requests(self) -> bool:
+        with self._lock:
+            spec, self._pending_spec = self._pending_spec, None
+            lr, self._pending_lr = self._pending_lr, None
+            reset, self._reset_requested = self._reset_requested, False
+        if spec is not None:
+            data_changed = spec.dataset != self._spec.dataset or spec.seed != self._spec.seed
+            self._spec = spec
+            self._rebuild(keep_data=not data_changed)
+        if lr is not None:
+            self._spec = self._spec.with_changes(optimizer={**self._spec.optimizer.to_dict(), "lr": lr})
+            self.trainer.lr = lr
+        if reset:
+            self._rebuild(keep_data=True)
+        return spec is not None or lr is not None or reset
+
+    def _rebuild(self, keep_data: bool) -> None:
+        data = self.trainer.data if keep_data else None
+        self.trainer = make_trainer(self._spec, data=data)
+        if not keep_data:
+            self._data_version += 1
+        self._rate_window.clear()
+
+    def steps_per_second(self) -> float:
+        window = [(t, s) for t, s in self._rate_window if t > time.perf_counter() - 2.0]
+        if len(window) < 2 or window[-1][0] == window[0][0]:
+            return 0.0
+        return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
+
+    def snapshot(self) -> Snapshot:
+        """The state to draw, with the decision-boundary grid; called in the worker thread."""
+        trainer = self.trainer
+        record = trainer.last_record
+        history = {
+            name: np.asarray(trainer.history.column(name), dtype=float)
+            for name in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+        }
+        if record is not None and (not len(history["epoch"]) or history["epoch"][-1] != record.epoch):
+            for name in history:  # the newest epoch, even where the bounded history skipped it
+                history[name] = np.append(history[name], getattr(record, name))
+        data = trainer.data
+        self._snapshot_version += 1
+        nan = float("nan")
+        with self._lock:
+            playing = self._playing or self._epochs_requested > 0
+        return Snapshot(
+            version=self._snapshot_version,
+            spec=self._spec,
+            data_version=self._data_version,
+            epoch=trainer.epoch,
+            steps=trainer.steps,
+            step_in_epoch=trainer.step_in_epoch,
+            steps_per_second=self.steps_per_second() if playing else 0.0,
+            playing=playing,
+            status=trainer.status,
+            message=trainer.message,
+            lr=trainer.lr,
+            train_loss=record.train_loss if record else nan,
+            train_accuracy=record.train_accuracy if record else nan,
+            test_loss=record.test_loss if record else nan,
+            test_accuracy=record.test_accuracy if record else nan,
+            history=history,
+            grid=trainer.predict_grid(GRID_RESOLUTION).float().numpy(),
+            x_train=data.x_train.float().numpy(),
+            y_train=data.y_train.numpy(),
+            x_test=data.x_test.float().numpy(),
+            y_test=data.y_test.numpy(),
+        )

@@ -1,0 +1,72 @@
+"""The training thread: runs `Session.advance` in a loop and publishes coalesced snapshots."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QThread, Signal
+
+from minidl_gui.session import Session, Snapshot
+
+
+class TrainingWorker(QThread):
+    """Trains in its own thread; the GUI thread never trains.
+
+    At most `max_fps` snapshots a second are published, and at most one notification is ever
+    waiting in the Qt event queue: a fast trainer replaces the pending snapshot instead of
+    queueing another, and the window draws whatever is newest when it gets to it.
+    """
+
+    snapshot_ready = Signal()
+
+    def __init__(self, session: Session, max_fps: float = 30.0, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.min_interval = 1.0 / max_fps
+        self._quit = threading.Event()
+        self._lock = threading.Lock()
+        self._latest: Snapshot | None = None
+        self._notified = False
+        self.error: str | None = None
+
+    def run(self) -> None:  # the worker thread
+        last_publish = 0.0
+        dirty = True
+        while not self._quit.is_set():
+            try:
+                dirty |= self.session.advance(budget_s=self.min_interval / 2)
+                now = time.perf_counter()
+                if dirty and now - last_publish >= self.min_interval:
+                    self._publish(self.session.snapshot())
+                    last_publish, dirty = now, False
+                elif dirty:
+                    self.session.wait_for_request(self.min_interval - (now - last_publish))
+                elif not self.session.playing:
+                    self.session.wait_for_request(0.25)
+            except Exception:  # never let a bug kill the thread silently: pause and say so
+                self.error = traceback.format_exc(limit=4)
+                self.session.pause()
+                dirty = True
+                time.sleep(0.05)
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._latest = snapshot
+            notify = not self._notified
+            self._notified = True
+        if notify:
+            self.snapshot_ready.emit()
+
+    def take_snapshot(self) -> Snapshot | None:
+        """The newest snapshot (GUI thread); re-arms the notification."""
+        with self._lock:
+            self._notified = False
+            return self._latest
+
+    def stop(self, timeout_ms: int = 1000) -> bool:
+        """Ask the loop to end at the next step boundary and join the thread."""
+        self._quit.set()
+        self.session.interrupt()
+        return self.wait(timeout_ms)

@@ -1,0 +1,180 @@
+"""The desktop app, driven as a user would, offscreen."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QListWidget, QPushButton
+
+import minidl
+
+
+def epoch_of(window) -> int:
+    return window.last_snapshot.epoch if window.last_snapshot else 0
+
+
+def wait_snapshot(qtbot, window, condition, timeout=20000):
+    qtbot.waitUntil(lambda: window.last_snapshot is not None and condition(window.last_snapshot), timeout=timeout)
+
+
+def model_of(window):
+    return window.session.trainer.model
+
+
+def test_launch_has_the_named_widgets(window, qtbot):
+    for name, kind in [
+        ("playButton", QPushButton),
+        ("stepButton", QPushButton),
+        ("resetButton", QPushButton),
+        ("learningRateSpin", QDoubleSpinBox),
+        ("layerList", QListWidget),
+        ("addLinearButton", QPushButton),
+        ("addTanhButton", QPushButton),
+        ("addReluButton", QPushButton),
+        ("removeLayerButton", QPushButton),
+        ("lossPlot", pg.PlotWidget),
+        ("boundaryPlot", pg.PlotWidget),
+        ("epochLabel", QLabel),
+    ]:
+        widget = window.findChild(kind, name)
+        assert widget is not None, name
+    assert window.findChild(QListWidget, "layerList").count() == 6  # the report's hidden layers
+    assert "Space" in window.findChild(QPushButton, "playButton").toolTip()
+    wait_snapshot(qtbot, window, lambda s: True)
+    assert "0" in window.findChild(QLabel, "epochLabel").text()
+
+
+def test_play_trains_and_the_heatmap_changes_then_pause_stops(window, qtbot):
+    wait_snapshot(qtbot, window, lambda s: True)
+    before = window.boundary_plot.image.image.copy()
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 3)
+    assert "Epoch" in window.epoch_label.text() and str(epoch_of(window)) in window.epoch_label.text()
+    assert not np.array_equal(before, window.boundary_plot.image.image)
+    assert len(window.loss_plot.getPlotItem().listDataItems()[0].getData()[0]) >= 3
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    wait_snapshot(qtbot, window, lambda s: not s.playing)
+    steps = window.session.trainer.steps
+    qtbot.wait(400)
+    assert window.session.trainer.steps == steps
+
+
+def test_step_advances_exactly_one_epoch(window, qtbot):
+    qtbot.mouseClick(window.step_button, Qt.MouseButton.LeftButton)
+    wait_snapshot(qtbot, window, lambda s: s.epoch == 1 and not s.playing)
+    qtbot.wait(300)
+    assert window.session.trainer.epoch == 1 and window.session.trainer.step_in_epoch == 0
+
+
+def test_keyboard_shortcuts(window, qtbot):
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    wait_snapshot(qtbot, window, lambda s: s.epoch == 1 and not s.playing)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 3)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    wait_snapshot(qtbot, window, lambda s: not s.playing)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    wait_snapshot(qtbot, window, lambda s: s.epoch == 0)
+
+
+def test_reset_returns_to_the_initial_weights(window, qtbot):
+    initial = [p.clone() for p, _ in model_of(window).param()]
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 2)
+    qtbot.mouseClick(window.reset_button, Qt.MouseButton.LeftButton)
+    wait_snapshot(qtbot, window, lambda s: s.epoch == 0 and not s.playing)
+    for (p, _), q in zip(model_of(window).param(), initial):
+        assert (p == q).all()
+
+
+def test_layer_edits_change_the_model_that_trains(window, qtbot):
+    editor = window.layer_editor
+    editor.list.setCurrentRow(5)  # the last Tanh
+    qtbot.mouseClick(window.findChild(QPushButton, "addReluButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(model_of(window)[6], minidl.ReLU))
+    editor.units.setValue(25)
+    qtbot.mouseClick(window.findChild(QPushButton, "addLinearButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(model_of(window)) == 9)
+    editor.list.setCurrentRow(7)
+    editor.units.setValue(7)  # edit the selected Linear's units
+    qtbot.waitUntil(lambda: model_of(window)[7].out_dim == 7)
+    assert model_of(window)[8].in_dim == 7  # the output layer follows
+    qtbot.mouseClick(window.findChild(QPushButton, "removeLayerButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(model_of(window)) == 8)
+    editor.list.setCurrentRow(6)  # the ReLU
+    qtbot.mouseClick(window.findChild(QPushButton, "moveUpButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(model_of(window)[5], minidl.ReLU))
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 1 and s.spec.layers[5].type == "relu")
+
+
+def test_impossible_layer_edit_is_refused_with_a_reason(window, qtbot):
+    editor = window.layer_editor
+    assert editor.remove_selected()
+    assert not editor.add({"type": "linear", "units": 0})
+    assert editor.error.isVisible() and "units" in editor.error.text()
+    assert editor.list.count() == 5
+
+
+def test_lr_change_mid_training_applies_without_reset(window, qtbot):
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 2)
+    trainer = window.session.trainer
+    window.findChild(QDoubleSpinBox, "learningRateSpin").setValue(0.005)
+    qtbot.waitUntil(lambda: trainer.lr == 0.005)
+    assert window.session.trainer is trainer  # same model, same epoch count going on
+    epoch = trainer.epoch
+    wait_snapshot(qtbot, window, lambda s: s.epoch > epoch and s.lr == 0.005)
+
+
+def test_huge_lr_shows_the_banner_and_pauses(window, qtbot):
+    window.lr_control.set_lr(10.0)
+    window.session.set_lr(10.0)
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.status == "diverged" and not s.playing)
+    qtbot.waitUntil(lambda: window.banner.isVisible())
+    assert "diverged" in window.banner.label.text() and "smaller learning rate" in window.banner.label.text()
+    window.lr_control.set_lr(0.01)
+    window.session.set_lr(0.01)
+    window.reset()
+    wait_snapshot(qtbot, window, lambda s: s.status == "ready")
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 1 and s.status == "ready")
+
+
+def test_dataset_change_rebuilds_and_redraws(window, qtbot):
+    window.dataset_combo.setCurrentText("xor")
+    wait_snapshot(qtbot, window, lambda s: s.spec.dataset.name == "xor")
+    assert len(window.boundary_plot.boundary_items) == 2
+
+
+def test_closing_while_training_stops_the_thread(qtbot):
+    from minidl_gui import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.toggle_play()
+    qtbot.waitUntil(lambda: window.session.trainer.steps > 50, timeout=20000)
+    start = time.monotonic()
+    window.close()
+    assert window.worker.isFinished()
+    assert time.monotonic() - start < 1.0
+
+
+class Emitter(QObject):
+    ping = Signal(int)
+
+
+@pytest.mark.parametrize("count", [100_000])
+def test_many_signal_emits_survive(qtbot, count):
+    """PySide6 6.12.0 on Python 3.11 leaks a reference to True per emit and dies in a few thousand."""
+    emitter, received = Emitter(), []
+    emitter.ping.connect(received.append)
+    for i in range(count):
+        emitter.ping.emit(i)
+    assert len(received) == count and received[-1] == count - 1

@@ -1,0 +1,71 @@
+"""The app's training state without Qt: requests are applied by the worker side at step boundaries."""
+
+from __future__ import annotations
+
+import time
+
+from minidl.spec import Spec
+from minidl_gui.session import GRID_RESOLUTION, Session
+
+SMALL = Spec.from_dict(
+    {"dataset": {"n_train": 100, "n_test": 100}, "layers": [{"type": "linear", "units": 8}, {"type": "tanh"}]}
+)
+
+
+def run_until(session: Session, condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        session.advance(0.01)
+
+
+def test_nothing_trains_until_play():
+    session = Session(SMALL)
+    session.advance(0.05)
+    assert session.trainer.steps == 0
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 2)
+    session.pause()
+    session.advance(0.05)
+    steps = session.trainer.steps
+    session.advance(0.05)
+    assert session.trainer.steps == steps
+
+
+def test_step_epoch_runs_exactly_one_epoch():
+    session = Session(SMALL)
+    session.step_epoch()
+    for _ in range(50):
+        session.advance(0.01)
+    assert session.trainer.epoch == 1 and session.trainer.step_in_epoch == 0
+
+
+def test_lr_change_applies_without_reset():
+    session = Session(SMALL)
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 1)
+    trainer = session.trainer
+    session.set_lr(0.003)
+    session.advance(0.01)
+    assert session.trainer is trainer and trainer.lr == 0.003 and trainer.epoch >= 1
+    assert session.spec.optimizer.lr == 0.003
+
+
+def test_new_spec_rebuilds_and_pauses():
+    session = Session(SMALL)
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 1)
+    session.set_spec(SMALL.with_changes(layers=[{"type": "linear", "units": 5}, {"type": "relu"}]))
+    session.advance(0.01)
+    assert session.trainer.epoch == 0 and not session.playing
+    assert session.trainer.model[0].out_dim == 5
+
+
+def test_snapshot_has_the_grid_and_the_data():
+    session = Session(SMALL)
+    snapshot = session.snapshot()
+    assert snapshot.grid.shape == (GRID_RESOLUTION, GRID_RESOLUTION)
+    assert snapshot.x_train.shape == (100, 2) and snapshot.epoch == 0
+    session.set_spec(SMALL.with_changes(seed=5))
+    session.advance(0.01)
+    assert session.snapshot().data_version == snapshot.data_version + 1
