@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from minidl.data import DATASETS
 from minidl.spec import REPORT, Spec, SpecError
+from minidl_gui.icon import app_icon
 from minidl_gui.session import Session, Snapshot
 from minidl_gui.widgets.banner import Banner
 from minidl_gui.widgets.boundary_plot import BoundaryPlot
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("minidl — live training")
         self.resize(1560, 960)
+        self.setWindowIcon(app_icon())
         spec = spec or LAUNCH_SPEC
         self.session = Session(spec)
         self.last_snapshot: Snapshot | None = None
