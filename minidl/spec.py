@@ -366,10 +366,11 @@ BEST = Spec(
     layers=(Layer("linear", 25), Layer("relu")) * 3,
     init="he",
     loss="cross_entropy",
-    optimizer=OptimizerSpec(type="adam", lr=0.003),
-    batch_size=20,
-    epochs=400,
+    optimizer=OptimizerSpec(type="adam", lr=0.01),
+    batch_size=1000,
+    epochs=800,
 )
-"""Our best configuration on the same task and the same 2-25-25-25-2 architecture."""
+"""Our best configuration on the same task and the same 2-25-25-25-2 architecture: ReLU, He
+initial weights, cross-entropy, Adam lr 0.01 on the full batch of 1000 points, 800 epochs."""
 
 __all__ = ["BEST", "REPORT", "Layer", "Spec", "SpecError", "build", "make_model", "make_trainer"]

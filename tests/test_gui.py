@@ -178,3 +178,15 @@ def test_many_signal_emits_survive(qtbot, count):
     for i in range(count):
         emitter.ping.emit(i)
     assert len(received) == count and received[-1] == count - 1
+
+
+def test_app_without_a_display_explains_instead_of_crashing(monkeypatch):
+    from minidl_gui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert "no display found" in app.display_problem()
+    assert app.main([]) == 1
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert app.display_problem() == ""
