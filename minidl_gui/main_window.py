@@ -4,6 +4,7 @@ requests; training itself happens in `TrainingWorker`'s thread."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -60,6 +62,7 @@ class MainWindow(QMainWindow):
         self._build_side_panel(spec)
         self._build_status_bar()
         self._build_shortcuts()
+        self._build_menu()
 
         self.worker = TrainingWorker(self.session)
         self.worker.snapshot_ready.connect(self._on_snapshot)
@@ -227,6 +230,73 @@ class MainWindow(QMainWindow):
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(slot)
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        open_action = menu.addAction("&Open experiment…")
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self._open_dialog)
+        save_action = menu.addAction("&Save experiment as…")
+        save_action.setShortcut(QKeySequence.StandardKey.Save)
+        save_action.triggered.connect(self._save_dialog)
+        menu.addSeparator()
+        menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", "Experiment spec (*.json)")
+        if path:
+            self.open_experiment(path)
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save experiment", "experiment.json", "Experiment spec (*.json)")
+        if path:
+            self.save_experiment(path)
+
+    def save_experiment(self, path: str | Path) -> bool:
+        """Write the current experiment (layers, training settings, data) as a JSON spec."""
+        try:
+            Path(path).write_text(self.current_spec().to_json() + "\n")
+        except (OSError, SpecError) as error:
+            self.banner.show_message(f"Could not save the experiment to {path}: {error}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def open_experiment(self, path: str | Path) -> bool:
+        """Load a JSON spec into every control and rebuild; a bad file changes nothing."""
+        try:
+            spec = Spec.from_json(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, SpecError) as error:
+            self.banner.show_message(f"Could not open {path}: {error}")
+            return False
+        self.apply_spec(spec)
+        return True
+
+    def apply_spec(self, spec: Spec) -> None:
+        controls = (
+            self.loss_combo,
+            self.optimizer_combo,
+            self.batch_spin,
+            self.dataset_combo,
+            self.noise_spin,
+            self.seed_spin,
+        )
+        for control in controls:
+            control.blockSignals(True)
+        self.layer_editor.set_layers([layer.to_dict() for layer in spec.layers])
+        self.lr_control.set_lr(min(max(spec.optimizer.lr, 1e-5), 10.0))
+        self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
+        momentum = 0.9 if spec.optimizer.type == "sgd" and spec.optimizer.momentum else 0.0
+        self.optimizer_combo.setCurrentIndex(list(OPTIMIZERS.values()).index((spec.optimizer.type, momentum)))
+        self.batch_spin.setValue(spec.batch_size)
+        self.dataset_combo.setCurrentText(spec.dataset.name)
+        self.noise_spin.setValue(spec.dataset.noise)
+        self.seed_spin.setValue(spec.seed)
+        for control in controls:
+            control.blockSignals(False)
+        self.banner.hide()
+        self.session.set_spec(spec)
+        self._show_playing(False)
 
     # ---- actions ---------------------------------------------------------------------------------
     def toggle_play(self) -> None:

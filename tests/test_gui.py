@@ -190,3 +190,29 @@ def test_app_without_a_display_explains_instead_of_crashing(monkeypatch):
     assert app.main([]) == 1
     monkeypatch.setenv("DISPLAY", ":0")
     assert app.display_problem() == ""
+
+
+def test_save_and_open_experiment_restores_every_control(window, qtbot, tmp_path):
+    from minidl.spec import Spec
+
+    window.layer_editor.list.setCurrentRow(0)
+    window.layer_editor.remove_selected()
+    window.dataset_combo.setCurrentText("moons")
+    window.optimizer_combo.setCurrentText("Adam")
+    window.lr_control.spin.setValue(0.003)
+    path = tmp_path / "experiment.json"
+    assert window.save_experiment(path)
+    saved = Spec.from_json(path.read_text())
+    assert saved.dataset.name == "moons" and saved.optimizer.type == "adam" and len(saved.layers) == 5
+
+    window.apply_spec(Spec())  # back to the defaults
+    assert window.dataset_combo.currentText() == "disk"
+    assert window.open_experiment(path)
+    assert window.current_spec() == saved
+    wait_snapshot(qtbot, window, lambda s: s.spec == saved)
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"layers": [{"type": "linear", "units": 0}]}')
+    assert not window.open_experiment(bad)
+    assert window.banner.isVisible() and "layers[0].units" in window.banner.label.text()
+    assert window.current_spec() == saved  # nothing the user made is lost
