@@ -60,6 +60,7 @@ class Session:
         self._reset_requested = False
         self._epochs_requested = 0
         self._playing = False
+        self._requested = False  # any request since the worker last looked: publish a snapshot
         self._data_version = 0
         self._snapshot_version = 0
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
@@ -69,12 +70,14 @@ class Session:
     def play(self) -> None:
         with self._lock:
             self._playing = True
+            self._requested = True
         self._wake.set()
 
     def pause(self) -> None:
         with self._lock:
             self._playing = False
             self._epochs_requested = 0
+            self._requested = True
         self._wake.set()
 
     def toggle(self) -> None:
@@ -86,6 +89,7 @@ class Session:
         with self._lock:
             self._playing = False
             self._epochs_requested += 1
+            self._requested = True
         self._wake.set()
 
     def reset(self) -> None:
@@ -93,6 +97,7 @@ class Session:
             self._reset_requested = True
             self._playing = False
             self._epochs_requested = 0
+            self._requested = True
         self._wake.set()
 
     def set_spec(self, spec: Spec) -> None:
@@ -101,12 +106,14 @@ class Session:
             self._pending_spec = spec
             self._playing = False
             self._epochs_requested = 0
+            self._requested = True
         self._wake.set()
 
     def set_lr(self, lr: float) -> None:
         """Applies at the next step; the model is not reset."""
         with self._lock:
             self._pending_lr = lr
+            self._requested = True
         self._wake.set()
 
     @property
@@ -161,6 +168,7 @@ class Session:
             spec, self._pending_spec = self._pending_spec, None
             lr, self._pending_lr = self._pending_lr, None
             reset, self._reset_requested = self._reset_requested, False
+            requested, self._requested = self._requested, False
         if spec is not None:
             data_changed = spec.dataset != self._spec.dataset or spec.seed != self._spec.seed
             self._spec = spec
@@ -170,7 +178,7 @@ class Session:
             self.trainer.lr = lr
         if reset:
             self._rebuild(keep_data=True)
-        return spec is not None or lr is not None or reset
+        return requested
 
     def _rebuild(self, keep_data: bool) -> None:
         data = self.trainer.data if keep_data else None

@@ -69,3 +69,23 @@ def test_snapshot_has_the_grid_and_the_data():
     session.set_spec(SMALL.with_changes(seed=5))
     session.advance(0.01)
     assert session.snapshot().data_version == snapshot.data_version + 1
+
+
+def test_every_request_is_reported_as_a_change_once():
+    """The worker publishes a snapshot after any request, so e.g. a pause always reaches the screen."""
+    session = Session(SMALL)
+    session.advance(0.01)
+    assert session.advance(0.01) is False  # idle: nothing to publish
+    for request in (
+        session.play,
+        session.pause,
+        session.step_epoch,
+        session.reset,
+        lambda: session.set_lr(0.02),
+        lambda: session.set_spec(SMALL),
+    ):
+        request()
+        assert session.advance(0.001) is True
+        session.pause()
+        session.advance(0.001)
+        assert session.advance(0.001) is False

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import pytest
 import torch
@@ -101,11 +102,20 @@ def test_long_run_history_is_bounded():
 
 def test_stop_from_another_thread_returns_at_a_step_boundary():
     trainer = make_trainer(SMALL)
-    timer = threading.Timer(0.05, trainer.request_stop)
-    timer.start()
+
+    def stop_after_some_steps():
+        while trainer.steps < 30:
+            time.sleep(0.001)
+        trainer.request_stop()
+
+    stopper = threading.Thread(target=stop_after_some_steps)
+    stopper.start()
     finished = trainer.run(100_000)
-    timer.join()
-    assert finished is False and 0 < trainer.epoch < 100_000
+    stopper.join()
+    assert finished is False and trainer.steps >= 30 and trainer.epoch < 100_000
+    steps = trainer.steps
+    assert trainer.run_epoch()  # stopped cleanly: it trains on from where it was
+    assert trainer.steps > steps
 
 
 def test_predict_grid_does_not_disturb_training():
