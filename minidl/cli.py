@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=positive_float, help="learning rate")
     train.add_argument("--momentum", type=float)
     train.add_argument("--weight-decay", type=float)
+    train.add_argument("--lr-decay", type=positive_float, help="multiply the lr by this after every epoch (<= 1)")
     train.add_argument("--batch-size", type=positive_int)
     train.add_argument("--epochs", type=positive_int)
     train.add_argument("--seed", type=int)
@@ -112,7 +113,7 @@ def spec_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         for flag, key in dataset.items():
             if getattr(args, flag) is not None:
                 raw["dataset"][key] = getattr(args, flag)
-        for flag in ("layers", "init", "loss", "batch_size", "epochs", "seed", "dtype"):
+        for flag in ("layers", "init", "loss", "batch_size", "epochs", "lr_decay", "seed", "dtype"):
             if getattr(args, flag) is not None:
                 raw[flag] = getattr(args, flag)
         if args.optimizer is not None and args.optimizer != raw["optimizer"]["type"]:
@@ -251,6 +252,8 @@ def reproduce_table(spec: Spec, args: argparse.Namespace, r: dict, steps: int) -
     optimizer = f"SGD lr {o.lr:g}" + (f", momentum {o.momentum:g}" if o.momentum else "")
     if o.type == "adam":
         optimizer = f"Adam lr {o.lr:g}"
+    if spec.lr_decay != 1.0:
+        optimizer += f" x {spec.lr_decay:g} per epoch"
     done = r["epochs_completed"]
     lines = [
         f"minidl reproduce --config {args.config}: {r['runs']} runs trained side by side "

@@ -85,7 +85,7 @@ class Module:
         """Drop what `forward` cached, e.g. after the parameters moved."""
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {name: p.detach().clone() for name, p, _ in self.named_param()}
+        return {name: p.clone() for name, p, _ in self.named_param()}
 
     def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
         """Copy `state` into the parameters in place; all-or-nothing on any mismatch."""

@@ -4,12 +4,13 @@
      "layers": [{"type": "linear", "units": 25}, {"type": "tanh"}, ...],
      "init": "default", "loss": "mse",
      "optimizer": {"type": "sgd", "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "nesterov": false},
-     "batch_size": 10, "epochs": 100, "seed": 0, "dtype": "float32"}
+     "batch_size": 10, "epochs": 100, "lr_decay": 1.0, "seed": 0, "dtype": "float32"}
 
 `layers` lists the hidden part only: the input width comes from the data, and `build` appends
 the output `Linear` with one unit per class. `Spec.from_dict` checks every field and raises one
 `SpecError` naming it (`layers[3].units: must be a positive integer, got 0`); missing optional
-fields take the defaults above. Random streams: data from `seed`, weights from `seed + 1`,
+fields take the defaults above. `lr_decay` multiplies the learning rate after every epoch (1.0:
+constant). Random streams: data from `seed`, weights from `seed + 1`,
 minibatch order from `seed + 2`, so changing one part of an experiment leaves the others alone.
 """
 
@@ -207,10 +208,11 @@ class Spec:
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     batch_size: int = 10
     epochs: int = 100
+    lr_decay: float = 1.0
     seed: int = 0
     dtype: str = "float32"
 
-    FIELDS = ("dataset", "layers", "init", "loss", "optimizer", "batch_size", "epochs", "seed", "dtype")
+    FIELDS = ("dataset", "layers", "init", "loss", "optimizer", "batch_size", "epochs", "lr_decay", "seed", "dtype")
 
     @classmethod
     def from_dict(cls, raw: Any) -> Spec:
@@ -229,6 +231,7 @@ class Spec:
             optimizer=OptimizerSpec.from_dict(raw.get("optimizer", {})),
             batch_size=_int("batch_size", raw.get("batch_size", d.batch_size), 1, MAX_POINTS),
             epochs=_int("epochs", raw.get("epochs", d.epochs), 1, 10**7),
+            lr_decay=_float("lr_decay", raw.get("lr_decay", d.lr_decay), 0.0, 1.0, low_open=True),
             seed=_int("seed", raw.get("seed", d.seed), 0),
             dtype=_choice("dtype", raw.get("dtype", d.dtype), tuple(DTYPES)),
         )
@@ -247,6 +250,7 @@ class Spec:
             "optimizer": self.optimizer.to_dict(),
             "batch_size": self.batch_size,
             "epochs": self.epochs,
+            "lr_decay": self.lr_decay,
             "seed": self.seed,
             "dtype": self.dtype,
         }
@@ -350,6 +354,7 @@ def make_trainer(spec: Spec, models: int | None = None, data: Split | None = Non
         experiment.data,
         batch_size=spec.batch_size,
         seed=spec.seed + 2,
+        lr_decay=spec.lr_decay,
         **trainer_options,
     )
 
@@ -363,14 +368,16 @@ default and are what the report's code would have needed instead of N(0, 1).
 """
 
 BEST = Spec(
-    layers=(Layer("linear", 25), Layer("relu")) * 3,
-    init="he",
+    init="xavier",
     loss="cross_entropy",
     optimizer=OptimizerSpec(type="adam", lr=0.01),
     batch_size=1000,
-    epochs=800,
+    epochs=1000,
+    lr_decay=0.9965,
 )
-"""Our best configuration on the same task and the same 2-25-25-25-2 architecture: ReLU, He
-initial weights, cross-entropy, Adam lr 0.01 on the full batch of 1000 points, 800 epochs."""
+"""Our best configuration on the same task and the same 2-25-25-25-2 Tanh network:
+cross-entropy, Adam on the full batch of 1000 points, lr 0.01 decayed by 0.9965 per epoch (to
+0.0003 after 1000 epochs). Smooth Tanh units draw a round boundary; a decaying lr lets Adam settle
+instead of wandering once the loss is small."""
 
 __all__ = ["BEST", "REPORT", "Layer", "Spec", "SpecError", "build", "make_model", "make_trainer"]

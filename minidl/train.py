@@ -24,6 +24,8 @@ from minidl.loss import LossCrossEntropy
 from minidl.module import Module
 from minidl.optim import Optimizer
 
+MIN_LR = 1e-12  # a decaying learning rate stops here instead of reaching 0
+
 
 @dataclass(frozen=True)
 class EpochRecord:
@@ -86,6 +88,7 @@ class Trainer:
         seed: int | None = 0,
         history_cap: int = 2000,
         evaluate_every: int = 1,
+        lr_decay: float = 1.0,
     ) -> None:
         self.model = model
         self.loss = loss
@@ -95,6 +98,9 @@ class Trainer:
         if isinstance(evaluate_every, bool) or not isinstance(evaluate_every, int) or evaluate_every < 0:
             raise ValueError(f"Trainer: evaluate_every must be an integer >= 0, got {evaluate_every!r}")
         self.evaluate_every = evaluate_every  # epochs between recorded evaluations; 0: only on demand
+        if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
+            raise ValueError(f"Trainer: lr_decay must be in (0, 1], got {lr_decay!r}")
+        self.lr_decay = float(lr_decay)  # the lr is multiplied by this after every epoch
         self._generator = torch.Generator()
         if seed is None:
             self._generator.seed()
@@ -165,6 +171,8 @@ class Trainer:
                 self._order = None
                 self._position = 0
                 self.epoch += 1
+                if self.lr_decay != 1.0:
+                    self.optimizer.lr = max(self.optimizer.lr * self.lr_decay, MIN_LR)
                 return self._end_epoch()
             return True
 

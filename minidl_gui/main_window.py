@@ -370,6 +370,8 @@ class MainWindow(QMainWindow):
         else:
             self.metrics_label.setText("not trained yet: press Play (Space)")
         self._show_playing(snapshot.playing)
+        if snapshot.spec.lr_decay != 1.0 and not self.lr_control.spin.hasFocus():  # show the decayed lr
+            self.lr_control.set_lr(min(max(snapshot.lr, 1e-5), 10.0))
         if snapshot.status == "diverged":
             self.banner.show_message(snapshot.message + "  Press Reset (R).")
         elif self.worker.error:

@@ -71,6 +71,8 @@ BAD_SPECS = [
     ({"dtype": "float16"}, "dtype: must be one of float32, float64"),
     ({"init": "glorot"}, "init: must be one of default, xavier, he, zeros"),
     ({"lr": 0.1}, "spec: unknown field 'lr'"),
+    ({"lr_decay": 0}, "lr_decay: must be > 0.0 and <= 1.0, got 0"),
+    ({"lr_decay": 1.5}, "lr_decay: must be > 0.0 and <= 1.0, got 1.5"),
     ([1, 2], "spec: must be an object"),
 ]
 

@@ -7,8 +7,8 @@ import time
 import pytest
 import torch
 
-from minidl.spec import Spec, make_trainer
-from minidl.train import EpochRecord, History
+from minidl.spec import Spec, build, make_trainer
+from minidl.train import EpochRecord, History, Trainer
 
 SMALL = Spec.from_dict(
     dict(
@@ -145,3 +145,19 @@ def test_ensemble_trainer_reports_per_model_metrics():
     metrics = trainer.evaluate()
     assert metrics["test_accuracy"].shape == (3,)
     assert trainer.last_record.test_accuracy == pytest.approx(metrics["test_accuracy"].mean().item(), abs=1e-6)
+
+
+def test_lr_decay_multiplies_the_lr_after_every_epoch():
+    trainer = make_trainer(SMALL.with_changes(lr_decay=0.5))
+    assert trainer.lr == 0.01
+    trainer.step()
+    assert trainer.lr == 0.01  # within an epoch the lr stays
+    trainer.run_epoch()
+    trainer.run(2)
+    assert trainer.lr == pytest.approx(0.01 * 0.5**3)
+    trainer.lr = 0.2  # a live change sets the new base; the decay continues from it
+    trainer.run_epoch()
+    assert trainer.lr == pytest.approx(0.1)
+    experiment = build(SMALL)
+    with pytest.raises(ValueError, match="lr_decay must be in"):
+        Trainer(experiment.model, experiment.loss, experiment.optimizer, experiment.data, lr_decay=1.5)
