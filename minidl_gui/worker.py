@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import weakref
+from typing import ClassVar
 
 from PySide6.QtCore import QThread, Signal
 
@@ -20,9 +22,11 @@ class TrainingWorker(QThread):
     """
 
     snapshot_ready = Signal()
+    _instances: ClassVar[weakref.WeakSet[TrainingWorker]] = weakref.WeakSet()
 
     def __init__(self, session: Session, max_fps: float = 30.0, parent=None) -> None:
         super().__init__(parent)
+        TrainingWorker._instances.add(self)
         self.session = session
         self.min_interval = 1.0 / max_fps
         self._quit = threading.Event()
@@ -64,6 +68,11 @@ class TrainingWorker(QThread):
         with self._lock:
             self._notified = False
             return self._latest
+
+    @classmethod
+    def running(cls) -> list[TrainingWorker]:
+        """Workers whose thread is still running (tests use this to catch dangling threads)."""
+        return [worker for worker in list(cls._instances) if worker.isRunning()]
 
     def stop(self, timeout_ms: int = 1000) -> bool:
         """Ask the loop to end at the next step boundary and join the thread."""

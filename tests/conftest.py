@@ -21,3 +21,19 @@ def window(qtbot):
     win.close()
     assert win.worker.wait(2000), "the training thread did not stop"
     assert win.worker.isFinished()
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_training_threads():
+    """A QThread still running at exit aborts the whole pytest process: stop it, then fail the test."""
+    yield
+    import sys
+
+    if "minidl_gui.worker" not in sys.modules:
+        return
+    from minidl_gui.worker import TrainingWorker
+
+    dangling = TrainingWorker.running()
+    for worker in dangling:
+        worker.stop(2000)
+    assert not dangling, f"{len(dangling)} training thread(s) left running"

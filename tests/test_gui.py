@@ -166,6 +166,28 @@ def test_closing_while_training_stops_the_thread(qtbot):
     assert time.monotonic() - start < 1.0
 
 
+def test_snapshots_are_rate_limited_and_coalesced(window, qtbot):
+    notifications = []
+    window.worker.snapshot_ready.connect(lambda: notifications.append(time.monotonic()))
+    window.toggle_play()
+    qtbot.wait(1500)
+    window.toggle_play()
+    assert 3 <= len(notifications) <= 50  # at most ~30 a second, over 1.5 s
+    assert window.last_snapshot.epoch >= 1
+
+
+def test_dangling_worker_is_detected(qtbot):
+    from minidl_gui.session import Session
+    from minidl_gui.worker import TrainingWorker
+
+    worker = TrainingWorker(Session())
+    worker.start()
+    qtbot.waitUntil(worker.isRunning)
+    assert worker in TrainingWorker.running()
+    assert worker.stop()
+    assert worker not in TrainingWorker.running()
+
+
 class Emitter(QObject):
     ping = Signal(int)
 
