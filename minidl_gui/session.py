@@ -67,54 +67,42 @@ class Session:
         self.trainer: Trainer = make_trainer(self._spec)  # the worker's; built here once for a ready window
 
     # ---- requests (any thread) --------------------------------------------------------------------
-    def play(self) -> None:
+    def _request(self, **state) -> None:
+        """Record a request under the lock and wake the worker; `state` names attributes to set."""
         with self._lock:
-            self._playing = True
+            for name, value in state.items():
+                setattr(self, name, value)
             self._requested = True
         self._wake.set()
+
+    def play(self) -> None:
+        self._request(_playing=True)
 
     def pause(self) -> None:
-        with self._lock:
-            self._playing = False
-            self._epochs_requested = 0
-            self._requested = True
-        self._wake.set()
+        self._request(_playing=False, _epochs_requested=0)
 
     def toggle(self) -> None:
-        with self._lock:
-            playing = self._playing
-        self.pause() if playing else self.play()
+        self.pause() if self.playing else self.play()
 
     def step_epoch(self) -> None:
-        with self._lock:
-            self._playing = False
+        """Train exactly one more epoch, then stop (requests add up: two presses, two epochs)."""
+        with self._lock:  # read and add under one lock: the worker counts them down concurrently
             self._epochs_requested += 1
+            self._playing = False
             self._requested = True
         self._wake.set()
 
     def reset(self) -> None:
-        with self._lock:
-            self._reset_requested = True
-            self._playing = False
-            self._epochs_requested = 0
-            self._requested = True
-        self._wake.set()
+        """Start again from the initial weights of the current spec (same seed, same data)."""
+        self._request(_reset_requested=True, _playing=False, _epochs_requested=0)
 
     def set_spec(self, spec: Spec) -> None:
         """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses."""
-        with self._lock:
-            self._pending_spec = spec
-            self._playing = False
-            self._epochs_requested = 0
-            self._requested = True
-        self._wake.set()
+        self._request(_pending_spec=spec, _playing=False, _epochs_requested=0)
 
     def set_lr(self, lr: float) -> None:
         """Applies at the next step; the model is not reset."""
-        with self._lock:
-            self._pending_lr = lr
-            self._requested = True
-        self._wake.set()
+        self._request(_pending_lr=lr)
 
     @property
     def spec(self) -> Spec:
