@@ -4,7 +4,8 @@
 
 The report's net (2-25-25-25-2, Tanh, MSE summed, SGD lr 0.01, batches of 10, 1000 points) is
 trained by (1) minidl, (2) torch.nn + autograd + torch.optim, (3) a bare loop of raw tensor ops
-with hand-written gradients and no modules. The three are interleaved round by round so that
+with hand-written gradients and no modules; and (4) minidl's `Trainer`, the engine behind the
+CLI and the app, for its overhead. The three are interleaved round by round so that
 machine noise hits them alike; the median round is reported with the ratios.
 """
 
@@ -54,6 +55,22 @@ def minidl_epoch_fn(weights, dtype):
             loss.forward(net.forward(x[idx]), t[idx])
             net.backward(loss.backward())
             opt.step()
+
+    return epoch
+
+
+def trainer_epoch_fn(weights, dtype):
+    """The engine the CLI and the app drive: shuffling, divergence check and bookkeeping included."""
+    from minidl.spec import REPORT, make_trainer
+
+    spec = REPORT.with_changes(dtype=str(dtype).removeprefix("torch."))
+    trainer = make_trainer(spec, evaluate_every=0)
+    trainer.model.load_state_dict(
+        {f"{2 * i}.{k}": v for i, (w, b) in enumerate(weights) for k, v in (("weight", w), ("bias", b))}
+    )
+
+    def epoch(x, t, perm):  # the trainer draws its own order over its own 1000 points
+        trainer.run_epoch()
 
     return epoch
 
@@ -126,6 +143,7 @@ def main() -> None:
     weights = initial_weights(dtype)
     contenders = {
         "minidl": minidl_epoch_fn(weights, dtype),
+        "minidl Trainer": trainer_epoch_fn(weights, dtype),
         "torch.nn+autograd": torch_nn_epoch_fn(weights, dtype),
         "bare tensor loop": bare_epoch_fn(weights, dtype),
     }
@@ -149,6 +167,9 @@ def main() -> None:
     print(f"  torch.nn+autograd / minidl = {ms['torch.nn+autograd'] / ms['minidl']:.2f}x  (target >= 2)")
     print(f"  minidl / bare tensor loop  = {ms['minidl'] / ms['bare tensor loop']:.2f}x  (target <= 1.25)")
     print(f"  torch.nn+autograd / bare   = {ms['torch.nn+autograd'] / ms['bare tensor loop']:.2f}x")
+    print(
+        f"  minidl Trainer / bare      = {ms['minidl Trainer'] / ms['bare tensor loop']:.2f}x  (the engine's overhead)"
+    )
 
 
 if __name__ == "__main__":

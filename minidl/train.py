@@ -20,7 +20,7 @@ from torch import Tensor
 
 from minidl._checks import positive_int
 from minidl.data import Split
-from minidl.loss import LossCrossEntropy
+from minidl.loss import LossCrossEntropy, one_hot
 from minidl.module import Module
 from minidl.optim import Optimizer
 
@@ -107,6 +107,8 @@ class Trainer:
         else:
             self._generator.manual_seed(seed)
         self._eval_loss = type(loss)(reduction="sum")
+        # One-hot once, here: class-index targets would be range-checked and converted every step.
+        self._train_targets = one_hot(data.y_train, data.classes, like=data.x_train)
         self.history = History(history_cap)
         self.epoch = 0  # completed epochs
         self.steps = 0  # completed steps, all epochs
@@ -156,7 +158,7 @@ class Trainer:
                 self._position = 0
             index = self._order[self._position : self._position + self.batch_size]
             x = self.data.x_train[..., index, :]
-            y = self.data.y_train[..., index]
+            y = self._train_targets[..., index, :]
             self.optimizer.zero_grad()
             value = self.loss.forward(self.model.forward(x), y).item()
             if not math.isfinite(value):
