@@ -10,37 +10,30 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QStyle,
     QVBoxLayout,
     QWidget,
 )
 
-from minidl.data import DATASETS
 from minidl.spec import REPORT, Spec, SpecError
 from minidl_gui.icon import app_icon
 from minidl_gui.session import Session, Snapshot
 from minidl_gui.widgets.banner import Banner
 from minidl_gui.widgets.boundary_plot import BoundaryPlot
+from minidl_gui.widgets.data_settings import DataSettings
 from minidl_gui.widgets.layer_editor import LayerEditor
-from minidl_gui.widgets.lr_control import LearningRateControl
 from minidl_gui.widgets.metric_plot import MetricPlot
+from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
-
-OPTIMIZERS = {"SGD": ("sgd", 0.0), "SGD + momentum": ("sgd", 0.9), "Adam": ("adam", 0.0)}
-LOSSES = {"MSE (summed)": "mse", "Cross-entropy": "cross_entropy"}
 
 LAUNCH_SPEC = REPORT.with_changes(init="default")
 """At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
@@ -127,72 +120,17 @@ class MainWindow(QMainWindow):
         network = QGroupBox("Network (hidden layers)")
         QVBoxLayout(network).addWidget(self.layer_editor)
 
-        self.lr_control = LearningRateControl(spec.optimizer.lr)
-        self.lr_control.lr_changed.connect(self.session.set_lr)
-        self.loss_combo = QComboBox()
-        self.loss_combo.setObjectName("lossCombo")
-        self.loss_combo.addItems(list(LOSSES))
-        self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.setObjectName("optimizerCombo")
-        self.optimizer_combo.addItems(list(OPTIMIZERS))
-        current = (spec.optimizer.type, 0.9 if spec.optimizer.momentum else 0.0)
-        self.optimizer_combo.setCurrentIndex(max(0, list(OPTIMIZERS.values()).index(current)))
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setObjectName("batchSizeSpin")
-        self.batch_spin.setRange(1, 1000)
-        self.batch_spin.setValue(spec.batch_size)
-        training = QGroupBox("Training")
-        form = QFormLayout(training)
-        form.addRow("Learning rate", self.lr_control)
-        form.addRow("Loss", self.loss_combo)
-        form.addRow("Optimizer", self.optimizer_combo)
-        form.addRow("Batch size", self.batch_spin)
-
-        self.dataset_combo = QComboBox()
-        self.dataset_combo.setObjectName("datasetCombo")
-        self.dataset_combo.addItems(list(DATASETS))
-        self.dataset_combo.setCurrentText(spec.dataset.name)
-        self.noise_spin = QDoubleSpinBox()
-        self.noise_spin.setObjectName("noiseSpin")
-        self.noise_spin.setRange(0.0, 0.5)
-        self.noise_spin.setSingleStep(0.05)
-        self.noise_spin.setValue(spec.dataset.noise)
-        self.noise_spin.setToolTip("Fraction of labels flipped at random")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setValue(spec.seed)
-        self.seed_spin.setToolTip("Random seed for data, initial weights and batch order")
-        self.regenerate_button = QPushButton("Regenerate data")
-        self.regenerate_button.setObjectName("regenerateButton")
-        self.regenerate_button.setToolTip("Draw new data (next seed)")
-        self.regenerate_button.clicked.connect(lambda: self.seed_spin.setValue(self.seed_spin.value() + 1))
-        self.show_test = QCheckBox("Show test points (hollow)")
-        self.show_test.setObjectName("showTestCheck")
-        self.show_test.setChecked(True)
-        self.show_test.toggled.connect(self.boundary_plot.show_test_points)
-        self.show_train = QCheckBox("Show train points (filled)")
-        self.show_train.setChecked(True)
-        self.show_train.toggled.connect(self.boundary_plot.show_train_points)
-        data = QGroupBox("Data")
-        data_form = QFormLayout(data)
-        data_form.addRow("Dataset", self.dataset_combo)
-        data_form.addRow("Label noise", self.noise_spin)
-        data_form.addRow("Seed", self.seed_spin)
-        data_form.addRow(self.regenerate_button)
-        data_form.addRow(self.show_train)
-        data_form.addRow(self.show_test)
-
-        for signal in (
-            self.loss_combo.currentIndexChanged,
-            self.optimizer_combo.currentIndexChanged,
-            self.batch_spin.valueChanged,
-            self.dataset_combo.currentIndexChanged,
-            self.noise_spin.valueChanged,
-            self.seed_spin.valueChanged,
-        ):
-            signal.connect(self._controls_changed)
+        training = self.training_settings = TrainingSettings(spec)
+        training.changed.connect(self._controls_changed)
+        training.lr_changed.connect(self.session.set_lr)
+        data = self.data_settings = DataSettings(spec)
+        data.changed.connect(self._controls_changed)
+        data.show_train.toggled.connect(self.boundary_plot.show_train_points)
+        data.show_test.toggled.connect(self.boundary_plot.show_test_points)
+        # short names for the controls, used by tests and scripts
+        self.lr_control, self.loss_combo = training.lr_control, training.loss_combo
+        self.optimizer_combo, self.batch_spin = training.optimizer_combo, training.batch_spin
+        self.dataset_combo, self.noise_spin, self.seed_spin = data.dataset_combo, data.noise_spin, data.seed_spin
 
         panel = QWidget()
         panel_layout = QVBoxLayout(panel)
@@ -273,27 +211,10 @@ class MainWindow(QMainWindow):
         return True
 
     def apply_spec(self, spec: Spec) -> None:
-        controls = (
-            self.loss_combo,
-            self.optimizer_combo,
-            self.batch_spin,
-            self.dataset_combo,
-            self.noise_spin,
-            self.seed_spin,
-        )
-        for control in controls:
-            control.blockSignals(True)
+        """Show `spec` in every control, then rebuild from it."""
         self.layer_editor.set_layers([layer.to_dict() for layer in spec.layers])
-        self.lr_control.set_lr(min(max(spec.optimizer.lr, 1e-5), 10.0))
-        self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
-        momentum = 0.9 if spec.optimizer.type == "sgd" and spec.optimizer.momentum else 0.0
-        self.optimizer_combo.setCurrentIndex(list(OPTIMIZERS.values()).index((spec.optimizer.type, momentum)))
-        self.batch_spin.setValue(spec.batch_size)
-        self.dataset_combo.setCurrentText(spec.dataset.name)
-        self.noise_spin.setValue(spec.dataset.noise)
-        self.seed_spin.setValue(spec.seed)
-        for control in controls:
-            control.blockSignals(False)
+        self.training_settings.set_spec(spec)
+        self.data_settings.set_spec(spec)
         self.banner.hide()
         self.session.set_spec(spec)
         self._show_playing(False)
@@ -322,18 +243,12 @@ class MainWindow(QMainWindow):
         self._show_playing(False)
 
     def current_spec(self) -> Spec:
-        raw = self.session.spec.to_dict()
-        kind, momentum = OPTIMIZERS[self.optimizer_combo.currentText()]
-        raw["optimizer"] = {"type": kind, "lr": self.lr_control.lr()}
-        if kind == "sgd":
-            raw["optimizer"]["momentum"] = momentum
-        raw.update(
-            layers=self.layer_editor.layers(),
-            loss=LOSSES[self.loss_combo.currentText()],
-            batch_size=self.batch_spin.value(),
-            seed=self.seed_spin.value(),
-        )
-        raw["dataset"].update(name=self.dataset_combo.currentText(), noise=round(self.noise_spin.value(), 4))
+        """The experiment the controls describe; fields no control shows are kept from the session's."""
+        spec = self.session.spec
+        raw = spec.to_dict()
+        raw["layers"] = self.layer_editor.layers()
+        self.training_settings.apply_to(spec, raw)
+        self.data_settings.apply_to(raw)
         return Spec.from_dict(raw)
 
     def _controls_changed(self, *_) -> None:

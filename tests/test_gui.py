@@ -238,3 +238,23 @@ def test_save_and_open_experiment_restores_every_control(window, qtbot, tmp_path
     assert not window.open_experiment(bad)
     assert window.banner.isVisible() and "layers[0].units" in window.banner.label.text()
     assert window.current_spec() == saved  # nothing the user made is lost
+
+
+def test_opening_a_spec_keeps_the_options_no_control_shows(window, qtbot, tmp_path):
+    from minidl.spec import Spec
+
+    spec = Spec.from_dict(
+        {
+            "optimizer": {"type": "sgd", "lr": 0.02, "momentum": 0.5, "nesterov": True, "weight_decay": 0.001},
+            "lr_decay": 0.99,
+        }
+    )
+    path = tmp_path / "custom.json"
+    path.write_text(spec.to_json())
+    assert window.open_experiment(path)
+    assert window.optimizer_combo.currentText() == "SGD + momentum"
+    assert window.current_spec() == spec  # momentum 0.5, nesterov, weight decay and lr_decay survive
+    window.batch_spin.setValue(20)
+    assert window.current_spec() == spec.with_changes(batch_size=20)
+    window.optimizer_combo.setCurrentText("Adam")
+    assert window.current_spec().optimizer.type == "adam" and window.current_spec().optimizer.lr == 0.02
