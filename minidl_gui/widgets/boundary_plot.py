@@ -11,6 +11,7 @@ from PySide6.QtCore import QRectF
 
 from minidl.data import DISK_CENTER, DISK_RADIUS, RING_RADII
 from minidl_gui.session import GRID_RESOLUTION
+from minidl_gui.widgets.plot_style import TEXT, style_plot
 
 CLASS_COLORS = ("#0b2c5e", "#6b0012")  # darker than the colormap's ends, so points stand out
 COLORMAP = "CET-D1"  # blue - white - red, perceptually uniform
@@ -38,9 +39,7 @@ class BoundaryPlot(pg.PlotWidget):
         self.setObjectName("boundaryPlot")
         self.setBackground("w")
         plot = self.getPlotItem()
-        plot.setTitle("Decision boundary", size="15pt")
-        plot.setLabel("bottom", "x")
-        plot.setLabel("left", "y")
+        style_plot(plot, "Decision boundary", "x", "y")
         plot.setAspectLocked(True)  # the disk is drawn round
         plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         plot.setMouseEnabled(x=False, y=False)
@@ -53,11 +52,12 @@ class BoundaryPlot(pg.PlotWidget):
             values=(0.0, 1.0),
             colorMap=pg.colormap.get(COLORMAP),
             interactive=False,
-            label="P(class 1)",
             width=18,
             colorMapMenu=False,
         )
         self.colorbar.setImageItem(self.image, insert_in=plot)
+        self.colorbar.axis.setTextPen(pg.mkPen(TEXT))
+        self.colorbar.axis.setLabel("P(class 1)", **{"font-size": "13pt", "color": TEXT})
         self.boundary_items: list[pg.PlotDataItem] = []
         self.train_points = pg.ScatterPlotItem(size=7, pxMode=True)
         self.test_points = pg.ScatterPlotItem(size=8, pxMode=True)

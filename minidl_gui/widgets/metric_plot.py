@@ -6,6 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from minidl_gui.widgets.plot_style import TEXT, style_plot
+
 TRAIN_COLOR, TEST_COLOR = "#1b7837", "#762a83"
 
 
@@ -15,12 +17,11 @@ class MetricPlot(pg.PlotWidget):
         self.setObjectName(name)
         self.setBackground("w")
         plot = self.getPlotItem()
-        plot.setTitle(title, size="14pt")
-        plot.setLabel("bottom", "epoch")
-        plot.setLabel("left", y_label)
+        style_plot(plot, title, "epoch", y_label)
         plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.addLegend(offset=(-10, 10) if legend_corner == "top" else (-10, -10), labelTextSize="12pt")
+        plot.addLegend(
+            offset=(-10, 10) if legend_corner == "top" else (-10, -10), labelTextSize="12pt", labelTextColor=TEXT
+        )
         self.train_curve = plot.plot(name="train", pen=pg.mkPen(TRAIN_COLOR, width=3))
         self.test_curve = plot.plot(name="test", pen=pg.mkPen(TEST_COLOR, width=3, style=Qt.PenStyle.DashLine))
 
