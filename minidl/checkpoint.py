@@ -8,20 +8,25 @@ code is unpickled). The spec alone can also be written as JSON (`Spec.to_json`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from minidl.container import Sequential
+from minidl.module import Module
 from minidl.spec import Spec, SpecError, make_model
 
 FORMAT, VERSION = "minidl-model", 1
 
 
-def save_model(path: str | os.PathLike, spec: Spec, model: Sequential) -> None:
-    """Write atomically: a crash mid-write leaves the previous file, never a truncated one."""
+def save_model(path: str | os.PathLike, spec: Spec, model: Module | Mapping[str, Tensor]) -> None:
+    """Write `spec` and the model's weights (a model or its `state_dict()`) atomically: a crash
+    mid-write leaves the previous file, never a truncated one."""
     path = Path(path)
-    payload = {"format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "state": model.state_dict()}
+    state = model.state_dict() if isinstance(model, Module) else {k: v.clone() for k, v in model.items()}
+    payload = {"format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "state": state}
     partial = path.with_name(path.name + ".partial")
     torch.save(payload, partial)
     os.replace(partial, path)

@@ -347,7 +347,7 @@ def make_trainer(spec: Spec, models: int | None = None, data: Split | None = Non
     from minidl.train import Trainer  # train imports nothing from here; kept local to avoid a cycle later
 
     experiment = build(spec, models, data)
-    return Trainer(
+    trainer = Trainer(
         experiment.model,
         experiment.loss,
         experiment.optimizer,
@@ -357,6 +357,8 @@ def make_trainer(spec: Spec, models: int | None = None, data: Split | None = Non
         lr_decay=spec.lr_decay,
         **trainer_options,
     )
+    trainer.spec = spec  # what the trainer was built from, e.g. to save its model beside it
+    return trainer
 
 
 REPORT = Spec(init="xavier", epochs=600)

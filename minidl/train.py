@@ -90,6 +90,7 @@ class Trainer:
         evaluate_every: int = 1,
         lr_decay: float = 1.0,
     ) -> None:
+        self.spec = None  # the Spec it was built from, when built by `make_trainer`
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -200,6 +201,11 @@ class Trainer:
             if on_epoch is not None and self.last_record is not None:
                 on_epoch(self.last_record)
         return True
+
+    def model_state(self) -> dict[str, Tensor]:
+        """A copy of the model's weights taken between steps: safe to call from any thread."""
+        with self._lock:
+            return self.model.state_dict()
 
     # ---- measuring ---------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, Tensor]:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from minidl.checkpoint import load_model, save_model
 from minidl.spec import REPORT, Spec, SpecError
 from minidl_gui.icon import app_icon
 from minidl_gui.session import Session, Snapshot
@@ -177,11 +178,15 @@ class MainWindow(QMainWindow):
         save_action = menu.addAction("&Save experiment as…")
         save_action.setShortcut(QKeySequence.StandardKey.Save)
         save_action.triggered.connect(self._save_dialog)
+        save_model_action = menu.addAction("Save &trained model as…")
+        save_model_action.triggered.connect(self._save_model_dialog)
         menu.addSeparator()
         menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", "Experiment spec (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open experiment or model", "", "Experiment spec or trained model (*.json *.pt)"
+        )
         if path:
             self.open_experiment(path)
 
@@ -189,6 +194,22 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save experiment", "experiment.json", "Experiment spec (*.json)")
         if path:
             self.save_experiment(path)
+
+    def _save_model_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save trained model", "model.pt", "Trained model (*.pt)")
+        if path:
+            self.save_model(path)
+
+    def save_model(self, path: str | Path) -> bool:
+        """Write the spec and the current weights (taken between two steps) in one file."""
+        trainer = self.session.trainer
+        try:
+            save_model(path, trainer.spec, trainer.model_state())  # the spec this model was built from
+        except (OSError, RuntimeError) as error:
+            self.banner.show_message(f"Could not save the model to {path}: {error}")
+            return False
+        self.statusBar().showMessage(f"Saved the model at epoch {trainer.epoch} to {path}", 4000)
+        return True
 
     def save_experiment(self, path: str | Path) -> bool:
         """Write the current experiment (layers, training settings, data) as a JSON spec."""
@@ -201,22 +222,30 @@ class MainWindow(QMainWindow):
         return True
 
     def open_experiment(self, path: str | Path) -> bool:
-        """Load a JSON spec into every control and rebuild; a bad file changes nothing."""
+        """Load a JSON spec (or a saved model: spec and weights) into every control and rebuild.
+
+        A bad file changes nothing and says why in the banner.
+        """
+        weights = None
         try:
-            spec = Spec.from_json(Path(path).read_text())
-        except (OSError, UnicodeDecodeError, SpecError) as error:
+            if str(path).endswith(".pt"):
+                spec, model = load_model(path)
+                weights = model.state_dict()
+            else:
+                spec = Spec.from_json(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as error:  # SpecError is a ValueError
             self.banner.show_message(f"Could not open {path}: {error}")
             return False
-        self.apply_spec(spec)
+        self.apply_spec(spec, weights)
         return True
 
-    def apply_spec(self, spec: Spec) -> None:
-        """Show `spec` in every control, then rebuild from it."""
+    def apply_spec(self, spec: Spec, weights: dict | None = None) -> None:
+        """Show `spec` in every control, then rebuild from it (with `weights`, if given)."""
         self.layer_editor.set_layers([layer.to_dict() for layer in spec.layers])
         self.training_settings.set_spec(spec)
         self.data_settings.set_spec(spec)
         self.banner.hide()
-        self.session.set_spec(spec)
+        self.session.set_spec(spec, weights)
         self._show_playing(False)
 
     # ---- actions ---------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class Session:
         self._wake = threading.Event()
         self._spec = spec or Spec(init="xavier", epochs=10**6)
         self._pending_spec: Spec | None = None
+        self._pending_weights: dict | None = None
         self._pending_lr: float | None = None
         self._reset_requested = False
         self._epochs_requested = 0
@@ -96,9 +97,12 @@ class Session:
         """Start again from the initial weights of the current spec (same seed, same data)."""
         self._request(_reset_requested=True, _playing=False, _epochs_requested=0)
 
-    def set_spec(self, spec: Spec) -> None:
-        """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses."""
-        self._request(_pending_spec=spec, _playing=False, _epochs_requested=0)
+    def set_spec(self, spec: Spec, weights: dict | None = None) -> None:
+        """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses.
+
+        `weights` (a `state_dict` for this spec's model) replace the initial weights, e.g. a saved model.
+        """
+        self._request(_pending_spec=spec, _pending_weights=weights, _playing=False, _epochs_requested=0)
 
     def set_lr(self, lr: float) -> None:
         """Applies at the next step; the model is not reset."""
@@ -154,6 +158,7 @@ class Session:
     def _apply_requests(self) -> bool:
         with self._lock:
             spec, self._pending_spec = self._pending_spec, None
+            weights, self._pending_weights = self._pending_weights, None
             lr, self._pending_lr = self._pending_lr, None
             reset, self._reset_requested = self._reset_requested, False
             requested, self._requested = self._requested, False
@@ -161,6 +166,8 @@ class Session:
             data_changed = spec.dataset != self._spec.dataset or spec.seed != self._spec.seed
             self._spec = spec
             self._rebuild(keep_data=not data_changed)
+            if weights is not None:
+                self.trainer.model.load_state_dict(weights)
         if lr is not None:
             self._spec = self._spec.with_changes(optimizer={**self._spec.optimizer.to_dict(), "lr": lr})
             self.trainer.lr = lr

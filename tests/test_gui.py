@@ -258,3 +258,27 @@ def test_opening_a_spec_keeps_the_options_no_control_shows(window, qtbot, tmp_pa
     assert window.current_spec() == spec.with_changes(batch_size=20)
     window.optimizer_combo.setCurrentText("Adam")
     assert window.current_spec().optimizer.type == "adam" and window.current_spec().optimizer.lr == 0.02
+
+
+def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
+    import torch
+
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 3)
+    path = tmp_path / "model.pt"
+    assert window.save_model(path)
+    window.toggle_play()
+    saved = torch.load(path, weights_only=True)["state"]
+
+    window.reset()
+    wait_snapshot(qtbot, window, lambda s: s.epoch == 0)
+    assert not torch.equal(model_of(window)[0].weight, saved["0.weight"])
+    assert window.open_experiment(path)
+    qtbot.waitUntil(lambda: torch.equal(model_of(window)[0].weight, saved["0.weight"]))
+    for key, value in model_of(window).state_dict().items():
+        assert torch.equal(value, saved[key])
+
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(path.read_bytes()[:100])
+    assert not window.open_experiment(broken)
+    assert "not a readable minidl model file" in window.banner.label.text()
