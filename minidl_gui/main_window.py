@@ -323,5 +323,6 @@ class MainWindow(QMainWindow):
             self.worker.error = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.worker.stop()
+        if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread
+            self.worker.wait()
         super().closeEvent(event)

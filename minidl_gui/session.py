@@ -65,6 +65,8 @@ class Session:
         self._data_version = 0
         self._snapshot_version = 0
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._grid_cache: tuple[Trainer, int, float, np.ndarray] | None = None  # trainer, steps, when, grid
+        self._grid_seconds = 0.0
         self.trainer: Trainer = make_trainer(self._spec)  # the worker's; built here once for a ready window
 
     # ---- requests (any thread) --------------------------------------------------------------------
@@ -188,6 +190,20 @@ class Session:
             return 0.0
         return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
 
+    def _grid(self, trainer: Trainer) -> np.ndarray:
+        """The heatmap; recomputed at most a quarter of the time, so a big network still trains."""
+        now = time.perf_counter()
+        cached = self._grid_cache
+        if cached is not None and cached[0] is trainer and cached[1] == trainer.steps:
+            return cached[3]
+        if cached is not None and cached[0] is trainer and now - cached[2] < 3 * self._grid_seconds:
+            return cached[3]
+        grid = trainer.predict_grid(GRID_RESOLUTION).float().numpy()
+        done = time.perf_counter()
+        self._grid_seconds = done - now
+        self._grid_cache = (trainer, trainer.steps, done, grid)
+        return grid
+
     def snapshot(self) -> Snapshot:
         """The state to draw, with the decision-boundary grid; called in the worker thread."""
         trainer = self.trainer
@@ -221,7 +237,7 @@ class Session:
             test_loss=record.test_loss if record else nan,
             test_accuracy=record.test_accuracy if record else nan,
             history=history,
-            grid=trainer.predict_grid(GRID_RESOLUTION).float().numpy(),
+            grid=self._grid(trainer),
             x_train=data.x_train.float().numpy(),
             y_train=data.y_train.numpy(),
             x_test=data.x_test.float().numpy(),

@@ -282,3 +282,13 @@ def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
     broken.write_bytes(path.read_bytes()[:100])
     assert not window.open_experiment(broken)
     assert "not a readable minidl model file" in window.banner.label.text()
+
+
+def test_a_network_too_big_for_live_training_is_refused_with_the_reason(window):
+    editor = window.layer_editor
+    editor.units.setValue(1024)
+    editor.list.setCurrentRow(5)
+    assert editor.add({"type": "linear", "units": 1024})
+    assert not editor.add({"type": "linear", "units": 1024})  # 25*1024 + 1024*1024 + ... > 250,000
+    assert "Too big to train live" in editor.error.text() and editor.error.isVisible()
+    assert len(editor.layers()) == 7

@@ -89,3 +89,13 @@ def test_every_request_is_reported_as_a_change_once():
         session.pause()
         session.advance(0.001)
         assert session.advance(0.001) is False
+
+
+def test_heatmap_is_recomputed_when_the_model_changes():
+    session = Session(SMALL)
+    first = session.snapshot().grid
+    assert session.snapshot().grid is first  # nothing trained: the same grid
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 1)
+    time.sleep(0.01)
+    assert session.snapshot().grid is not first

@@ -7,6 +7,8 @@ and the reason is shown under the list.
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from minidl.spec import MAX_LAYERS, MAX_UNITS, Spec, SpecError
 
+MAX_LIVE_PARAMETERS = 250_000  # keeps a step and a heatmap well under a frame's time budget
 NAMES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
 
 
@@ -131,13 +134,20 @@ class LayerEditor(QWidget):
 
     @staticmethod
     def problem(layers: list[dict]) -> str:
-        """Why these layers make no valid network, or '' if they do."""
+        """Why these layers make no valid network for live training, or '' if they do."""
         if len(layers) > MAX_LAYERS:
             return f"At most {MAX_LAYERS} layers."
         try:
             Spec.from_dict({"layers": layers})
         except SpecError as error:
             return f"Can't build this network: {error}"
+        widths = [2] + [layer["units"] for layer in layers if layer["type"] == "linear"] + [2]
+        parameters = sum((i + 1) * o for i, o in itertools.pairwise(widths))
+        if parameters > MAX_LIVE_PARAMETERS:
+            return (
+                f"Too big to train live: {parameters:,} parameters "
+                f"(the app trains up to {MAX_LIVE_PARAMETERS:,}); use fewer units or layers."
+            )
         return ""
 
     # ---- edits ------------------------------------------------------------------------------------
