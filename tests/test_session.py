@@ -97,5 +97,5 @@ def test_heatmap_is_recomputed_when_the_model_changes():
     assert session.snapshot().grid is first  # nothing trained: the same grid
     session.play()
     run_until(session, lambda: session.trainer.epoch >= 1)
-    time.sleep(0.01)
+    time.sleep(4 * session._grid_seconds + 0.01)  # past the throttle: a grid costs at most a quarter of the time
     assert session.snapshot().grid is not first
