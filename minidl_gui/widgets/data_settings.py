@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
 
 from minidl.data import DATASETS
 from minidl.spec import Spec
+from minidl_gui.widgets.quiet import signals_blocked
 
 
 class DataSettings(QGroupBox):
@@ -50,14 +51,10 @@ class DataSettings(QGroupBox):
 
     def set_spec(self, spec: Spec) -> None:
         """Show `spec`'s data settings without emitting anything."""
-        controls = (self.dataset_combo, self.noise_spin, self.seed_spin)
-        for control in controls:
-            control.blockSignals(True)
-        self.dataset_combo.setCurrentText(spec.dataset.name)
-        self.noise_spin.setValue(spec.dataset.noise)
-        self.seed_spin.setValue(spec.seed)
-        for control in controls:
-            control.blockSignals(False)
+        with signals_blocked(self.dataset_combo, self.noise_spin, self.seed_spin):
+            self.dataset_combo.setCurrentText(spec.dataset.name)
+            self.noise_spin.setValue(spec.dataset.noise)
+            self.seed_spin.setValue(spec.seed)
 
     def apply_to(self, raw: dict) -> None:
         raw["dataset"].update(name=self.dataset_combo.currentText(), noise=round(self.noise_spin.value(), 4))

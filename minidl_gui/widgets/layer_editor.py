@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from minidl.spec import MAX_LAYERS, MAX_UNITS, Spec, SpecError
+from minidl_gui.widgets.quiet import signals_blocked
 
 MAX_LIVE_PARAMETERS = 250_000  # keeps a step and a heatmap well under a frame's time budget
 NAMES = {"linear": "Linear", "tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU"}
@@ -184,21 +185,19 @@ class LayerEditor(QWidget):
     def _selection_changed(self, row: int) -> None:
         linear = 0 <= row < len(self._layers) and self._layers[row]["type"] == "linear"
         if linear:
-            self.units.blockSignals(True)
-            self.units.setValue(self._layers[row]["units"])
-            self.units.blockSignals(False)
+            with signals_blocked(self.units):
+                self.units.setValue(self._layers[row]["units"])
         self.remove.setEnabled(row >= 0)
         self.up.setEnabled(row > 0)
         self.down.setEnabled(0 <= row < len(self._layers) - 1)
 
     def _refresh(self, select: int) -> None:
-        self.list.blockSignals(True)
-        self.list.clear()
-        for layer in self._layers:
-            item = QListWidgetItem(layer_text(layer))
-            item.setData(Qt.ItemDataRole.UserRole, layer)
-            self.list.addItem(item)
-        if self._layers:
-            self.list.setCurrentRow(max(0, min(select, len(self._layers) - 1)))
-        self.list.blockSignals(False)
+        with signals_blocked(self.list):
+            self.list.clear()
+            for layer in self._layers:
+                item = QListWidgetItem(layer_text(layer))
+                item.setData(Qt.ItemDataRole.UserRole, layer)
+                self.list.addItem(item)
+            if self._layers:
+                self.list.setCurrentRow(max(0, min(select, len(self._layers) - 1)))
         self._selection_changed(self.list.currentRow())

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox
 
 from minidl.spec import Spec
 from minidl_gui.widgets.lr_control import LR_MAX, LR_MIN, LearningRateControl
+from minidl_gui.widgets.quiet import signals_blocked
 
 OPTIMIZERS = {"SGD": ("sgd", 0.0), "SGD + momentum": ("sgd", 0.9), "Adam": ("adam", 0.0)}
 LOSSES = {"MSE (summed)": "mse", "Cross-entropy": "cross_entropy"}
@@ -48,15 +49,11 @@ class TrainingSettings(QGroupBox):
 
     def set_spec(self, spec: Spec) -> None:
         """Show `spec`'s settings without emitting anything."""
-        controls = (self.loss_combo, self.optimizer_combo, self.batch_spin)
-        for control in controls:
-            control.blockSignals(True)
-        self.lr_control.set_lr(min(max(spec.optimizer.lr, LR_MIN), LR_MAX))
-        self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
-        self.optimizer_combo.setCurrentText(optimizer_choice(spec))
-        self.batch_spin.setValue(spec.batch_size)
-        for control in controls:
-            control.blockSignals(False)
+        with signals_blocked(self.loss_combo, self.optimizer_combo, self.batch_spin):
+            self.lr_control.set_lr(min(max(spec.optimizer.lr, LR_MIN), LR_MAX))
+            self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
+            self.optimizer_combo.setCurrentText(optimizer_choice(spec))
+            self.batch_spin.setValue(spec.batch_size)
 
     def apply_to(self, spec: Spec, raw: dict) -> None:
         """Write the settings into `raw` (a spec dict); an unchanged optimizer keeps its other options."""
