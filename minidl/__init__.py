@@ -3,6 +3,7 @@
 No autograd, no `torch.nn`, no `torch.optim`: every gradient is written next to its forward.
 """
 
+from minidl import checkpoint, data, spec, train
 from minidl.activation import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from minidl.container import Sequential
 from minidl.ensemble import EnsembleLinear
@@ -28,5 +29,9 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "checkpoint",
+    "data",
     "optim_SGD",
+    "spec",
+    "train",
 ]
