@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.session = Session(spec)
         self.last_snapshot: Snapshot | None = None
         self._data_version = -1
+        self._drawn_grid = self._drawn_history = None
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
@@ -295,14 +296,18 @@ class MainWindow(QMainWindow):
         if snapshot is None:
             return
         self.last_snapshot = snapshot
-        self.boundary_plot.set_grid(snapshot.grid)
+        if snapshot.grid is not self._drawn_grid:  # the worker reuses the array when nothing changed
+            self._drawn_grid = snapshot.grid
+            self.boundary_plot.set_grid(snapshot.grid)
         if snapshot.data_version != self._data_version:
             self._data_version = snapshot.data_version
             self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
             self.boundary_plot.set_points(snapshot.x_train, snapshot.y_train, snapshot.x_test, snapshot.y_test)
         h = snapshot.history
-        self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
-        self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
+        if h is not self._drawn_history:  # new only when an epoch ended
+            self._drawn_history = h
+            self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
+            self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
         self.epoch_label.setText(f"Epoch {snapshot.epoch}")
         self.epoch_big.setText(f"Epoch {snapshot.epoch}")
         self.speed_label.setText(f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused")

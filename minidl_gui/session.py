@@ -25,7 +25,6 @@ GRID_RESOLUTION = 96
 class Snapshot:
     """What the window draws; built in the worker thread, read-only afterwards."""
 
-    version: int  # increases with every snapshot
     spec: Spec
     data_version: int  # changes when the data (and so the scatter points) change
     epoch: int
@@ -40,8 +39,8 @@ class Snapshot:
     train_accuracy: float
     test_loss: float
     test_accuracy: float
-    history: dict[str, np.ndarray]
-    grid: np.ndarray  # (GRID_RESOLUTION, GRID_RESOLUTION), rows are y, in [0, 1]
+    history: dict[str, np.ndarray]  # the same object until an epoch ends: unchanged curves need no redraw
+    grid: np.ndarray  # (GRID_RESOLUTION, GRID_RESOLUTION), rows are y, in [0, 1]; same object if not recomputed
     x_train: np.ndarray = field(repr=False)
     y_train: np.ndarray = field(repr=False)
     x_test: np.ndarray = field(repr=False)
@@ -63,10 +62,10 @@ class Session:
         self._playing = False
         self._requested = False  # any request since the worker last looked: publish a snapshot
         self._data_version = 0
-        self._snapshot_version = 0
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._grid_cache: tuple[Trainer, int, float, np.ndarray] | None = None  # trainer, steps, when, grid
         self._grid_seconds = 0.0
+        self._history_cache: tuple[Trainer, int, dict[str, np.ndarray]] | None = None  # trainer, epoch, arrays
         self.trainer: Trainer = make_trainer(self._spec)  # the worker's; built here once for a ready window
 
     # ---- requests (any thread) --------------------------------------------------------------------
@@ -204,24 +203,30 @@ class Session:
         self._grid_cache = (trainer, trainer.steps, done, grid)
         return grid
 
+    def _history(self, trainer: Trainer) -> dict[str, np.ndarray]:
+        """The curves as arrays, rebuilt only when an epoch has ended since the last snapshot."""
+        cached = self._history_cache
+        if cached is not None and cached[0] is trainer and cached[1] == trainer.epoch:
+            return cached[2]
+        names = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+        records = list(trainer.history)
+        record = trainer.last_record
+        if record is not None and (not records or records[-1].epoch != record.epoch):
+            records.append(record)  # the newest epoch, even where the bounded history skipped it
+        history = {name: np.array([getattr(r, name) for r in records], dtype=float) for name in names}
+        self._history_cache = (trainer, trainer.epoch, history)
+        return history
+
     def snapshot(self) -> Snapshot:
         """The state to draw, with the decision-boundary grid; called in the worker thread."""
         trainer = self.trainer
         record = trainer.last_record
-        history = {
-            name: np.asarray(trainer.history.column(name), dtype=float)
-            for name in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
-        }
-        if record is not None and (not len(history["epoch"]) or history["epoch"][-1] != record.epoch):
-            for name in history:  # the newest epoch, even where the bounded history skipped it
-                history[name] = np.append(history[name], getattr(record, name))
+        history = self._history(trainer)
         data = trainer.data
-        self._snapshot_version += 1
         nan = float("nan")
         with self._lock:
             playing = self._playing or self._epochs_requested > 0
         return Snapshot(
-            version=self._snapshot_version,
             spec=self._spec,
             data_version=self._data_version,
             epoch=trainer.epoch,

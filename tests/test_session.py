@@ -99,3 +99,14 @@ def test_heatmap_is_recomputed_when_the_model_changes():
     run_until(session, lambda: session.trainer.epoch >= 1)
     time.sleep(4 * session._grid_seconds + 0.01)  # past the throttle: a grid costs at most a quarter of the time
     assert session.snapshot().grid is not first
+
+
+def test_history_arrays_are_reused_until_an_epoch_ends():
+    session = Session(SMALL)
+    first = session.snapshot().history
+    assert session.snapshot().history is first and first["epoch"].size == 0
+    session.step_epoch()
+    run_until(session, lambda: session.trainer.epoch == 1)
+    history = session.snapshot().history
+    assert history is not first and history["epoch"].tolist() == [1.0]
+    assert session.snapshot().history is history
