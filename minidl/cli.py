@@ -61,6 +61,13 @@ def layer_list(text: str) -> list[dict]:
     return layers
 
 
+def add_output_flags(parser: argparse.ArgumentParser, json_help: str, threads: int | None) -> None:
+    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    default = f" (default {threads})" if threads else ""
+    parser.add_argument("--threads", type=positive_int, default=threads, help="torch CPU threads" + default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minidl", description="Train minidl networks; reproduce the report.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,18 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", type=Path, metavar="MODEL.pt", help="save the trained model with its spec")
     train.add_argument("--history", type=Path, metavar="HISTORY.csv", help="write per-epoch metrics as CSV")
     train.add_argument("--save-spec", type=Path, metavar="SPEC.json", help="write the resolved spec as JSON")
-    train.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--threads", type=positive_int, help="torch CPU threads")
+    add_output_flags(train, "print the final metrics as one JSON object", threads=None)
 
     repro = sub.add_parser("reproduce", help="the report's experiment over many runs, trained side by side")
     repro.add_argument("--runs", type=positive_int, default=50, help="independent runs (default 50)")
     repro.add_argument("--config", choices=sorted(CONFIGS), default="report", help="report (default) or best")
     repro.add_argument("--epochs", type=positive_int, help="override the configuration's epochs")
     repro.add_argument("--seed", type=int, help="override the configuration's seed")
-    repro.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    repro.add_argument("--quiet", action="store_true", help="no progress bar")
-    repro.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
+    add_output_flags(repro, "print the results as one JSON object", threads=1)
     parser.set_defaults(subparsers={"train": train, "reproduce": repro})
     return parser
 
@@ -208,7 +211,6 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     trainer = make_trainer(spec, models=args.runs, evaluate_every=0)
-    steps = spec.epochs * trainer.steps_per_epoch
     bar = ProgressBar(spec.epochs, "reproduce ", enabled=not args.quiet)
     interrupted = False
     try:
@@ -227,6 +229,7 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
         "runs": args.runs,
         "epochs_completed": trainer.epoch,
         "epochs": spec.epochs,
+        "steps": trainer.steps,
         "status": "interrupted" if interrupted else trainer.status,
         "seconds": round(elapsed, 2),
         "spec": spec.to_dict(),
@@ -239,7 +242,7 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
     if args.json:
         print(json.dumps(result))
     else:
-        print(reproduce_table(spec, args, result, steps))
+        print(reproduce_table(spec, args, result))
         if trainer.diverged:
             print(trainer.message)
     if interrupted:
@@ -247,7 +250,7 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
     return 1 if trainer.diverged else 0
 
 
-def reproduce_table(spec: Spec, args: argparse.Namespace, r: dict, steps: int) -> str:
+def reproduce_table(spec: Spec, args: argparse.Namespace, r: dict) -> str:
     o = spec.optimizer
     optimizer = f"SGD lr {o.lr:g}" + (f", momentum {o.momentum:g}" if o.momentum else "")
     if o.type == "adam":
@@ -268,8 +271,7 @@ def reproduce_table(spec: Spec, args: argparse.Namespace, r: dict, steps: int) -
         f"  {'minidl':<10}{r['train_accuracy_mean']:>12.2f}% ± {r['train_accuracy_std']:.2f}"
         f"{r['test_accuracy_mean']:>12.2f}% ± {r['test_accuracy_std']:.2f}",
         "",
-        f"  wall time {r['seconds']:.1f} s (data, {r['runs']} x {done * steps // max(1, r['epochs'])} steps, "
-        "evaluation)",
+        f"  wall time {r['seconds']:.1f} s (data, {r['runs']} x {r['steps']} steps, evaluation)",
     ]
     return "\n".join(lines)
 

@@ -31,6 +31,7 @@ from minidl.linear import INITS, Linear
 from minidl.loss import LossCrossEntropy, LossMSE
 from minidl.module import Module
 from minidl.optim import SGD, Adam, Optimizer
+from minidl.train import Trainer
 
 LAYER_TYPES = ("linear", "tanh", "relu", "sigmoid", "leaky_relu", "identity")
 LOSSES = {"mse": LossMSE, "cross_entropy": LossCrossEntropy}
@@ -51,11 +52,11 @@ def _fail(path: str, problem: str, value: Any) -> SpecError:
 
 
 def _int(path: str, value: Any, low: int = 1, high: int | None = None) -> int:
+    what = "a positive integer" if low == 1 else f"an integer >= {low}"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(path, "must be a positive integer" if low == 1 else f"must be an integer >= {low}", value)
+        raise _fail(path, f"must be {what}", value)
     if value < low or (high is not None and value > high):
-        bound = f" between {low} and {high}" if high is not None else ""
-        raise _fail(path, f"must be a positive integer{bound}" if low == 1 else f"must be an integer >= {low}", value)
+        raise _fail(path, f"must be {what}" + (f" between {low} and {high}" if high is not None else ""), value)
     return value
 
 
@@ -136,6 +137,9 @@ class DatasetSpec:
             n_test=_int("dataset.n_test", raw.get("n_test", default.n_test), 1, MAX_POINTS),
             noise=_float("dataset.noise", raw.get("noise", default.noise), 0.0, 0.5),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "n_train": self.n_train, "n_test": self.n_test, "noise": self.noise}
 
 
 @dataclass(frozen=True)
@@ -238,12 +242,7 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "dataset": {
-                "name": self.dataset.name,
-                "n_train": self.dataset.n_train,
-                "n_test": self.dataset.n_test,
-                "noise": self.dataset.noise,
-            },
+            "dataset": self.dataset.to_dict(),
             "layers": [layer.to_dict() for layer in self.layers],
             "init": self.init,
             "loss": self.loss,
@@ -271,7 +270,7 @@ class Spec:
         merged = self.to_dict()
         for key, value in changes.items():
             if isinstance(value, (DatasetSpec, OptimizerSpec)):
-                value = value.to_dict() if isinstance(value, OptimizerSpec) else vars(value)
+                value = value.to_dict()
             if key == "layers":
                 value = [v.to_dict() if isinstance(v, Layer) else v for v in value]
             merged[key] = value
@@ -342,12 +341,10 @@ def build(spec: Spec, models: int | None = None, data: Split | None = None) -> E
     return Experiment(spec, model, LOSSES[spec.loss](), spec.optimizer.build(model.param()), data)
 
 
-def make_trainer(spec: Spec, models: int | None = None, data: Split | None = None, **trainer_options):
+def make_trainer(spec: Spec, models: int | None = None, data: Split | None = None, **trainer_options) -> Trainer:
     """A `Trainer` ready to run the experiment a spec describes."""
-    from minidl.train import Trainer  # train imports nothing from here; kept local to avoid a cycle later
-
     experiment = build(spec, models, data)
-    trainer = Trainer(
+    return Trainer(
         experiment.model,
         experiment.loss,
         experiment.optimizer,
@@ -355,10 +352,9 @@ def make_trainer(spec: Spec, models: int | None = None, data: Split | None = Non
         batch_size=spec.batch_size,
         seed=spec.seed + 2,
         lr_decay=spec.lr_decay,
+        spec=spec,
         **trainer_options,
     )
-    trainer.spec = spec  # what the trainer was built from, e.g. to save its model beside it
-    return trainer
 
 
 REPORT = Spec(init="xavier", epochs=600)

@@ -89,8 +89,9 @@ class Trainer:
         history_cap: int = 2000,
         evaluate_every: int = 1,
         lr_decay: float = 1.0,
+        spec=None,
     ) -> None:
-        self.spec = None  # the Spec it was built from, when built by `make_trainer`
+        self.spec = spec  # the Spec it was built from (`make_trainer`), e.g. to save the model beside it
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
