@@ -63,7 +63,7 @@ def trainer_epoch_fn(weights, dtype):
     """The engine the CLI and the app drive: shuffling, divergence check and bookkeeping included."""
     from minidl.spec import REPORT, make_trainer
 
-    spec = REPORT.with_changes(dtype=str(dtype).removeprefix("torch."))
+    spec = REPORT.replace(dtype=str(dtype).removeprefix("torch."))
     trainer = make_trainer(spec, evaluate_every=0)
     trainer.model.load_state_dict(
         {f"{2 * i}.{k}": v for i, (w, b) in enumerate(weights) for k, v in (("weight", w), ("bias", b))}

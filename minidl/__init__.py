@@ -3,8 +3,8 @@
 No autograd, no `torch.nn`, no `torch.optim`: every gradient is written next to its forward.
 """
 
-from minidl import checkpoint, data, spec, train
-from minidl.activation import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from minidl import activation, checkpoint, data, registry, spec, train
+from minidl.activation import *  # noqa: F403 (every activation, as listed in its __all__)
 from minidl.container import Sequential
 from minidl.ensemble import EnsembleLinear
 from minidl.linear import Linear
@@ -18,20 +18,17 @@ __all__ = [
     "SGD",
     "Adam",
     "EnsembleLinear",
-    "Identity",
-    "LeakyReLU",
     "Linear",
     "LossCrossEntropy",
     "LossMSE",
     "Module",
     "Optimizer",
-    "ReLU",
     "Sequential",
-    "Sigmoid",
-    "Tanh",
     "checkpoint",
     "data",
     "optim_SGD",
+    "registry",
     "spec",
     "train",
+    *activation.__all__,
 ]

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from minidl.params import Param, quoted
+
+
+def argument(owner: str, param: Param, value: object) -> Any:
+    """`value` checked against `param`: a `TypeError` for the wrong type, a `ValueError` out of range.
+
+    The same `Param` rules (and words) as a spec field, for the framework's own arguments.
+    """
+    problem = param.problem(value)
+    if not problem:
+        return float(value) if param.kind is float else value
+    wrong_type = isinstance(value, bool) or not isinstance(value, (int, float) if param.kind is float else int)
+    error = TypeError if wrong_type and param.kind in (int, float) else ValueError
+    raise error(f"{owner}: {param.name} {problem}, got {quoted(value)}")
+
 
 def positive_int(owner: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r} ({type(value).__name__})")
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
-    return value
+    return argument(owner, Param(name, int, low=1), value)
 
 
 def non_negative_float(owner: str, name: str, value: object) -> float:
-    number = real_number(owner, name, value)
-    if number < 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value}")
-    return number
+    return argument(owner, Param(name, float, low=0.0), value)
 
 
 def positive_float(owner: str, name: str, value: object) -> float:
-    number = real_number(owner, name, value)
-    if not number > 0:
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")
-    return number
+    return argument(owner, Param(name, float, low=0.0, low_open=True), value)
 
 
 def real_number(owner: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{owner}: {name} must be finite, got {value}")
-    return number
+    return argument(owner, Param(name, float), value)
 
 
 def float_dtype(owner: str, dtype: torch.dtype | None) -> torch.dtype:

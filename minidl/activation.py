@@ -5,11 +5,15 @@ Shapes: any input `(*)`; the output and the gradients have the same shape.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
-from minidl._checks import real_number
+from minidl._checks import positive_float, real_number
 from minidl.module import Module
+
+__all__ = ["GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh"]
 
 
 class _Elementwise(Module):
@@ -95,6 +99,57 @@ class Sigmoid(_Elementwise):
         s = self._saved_for(grad_wrt_output)
         gs = grad_wrt_output * s
         return torch.addcmul(gs, gs, s, value=-1)
+
+
+class GELU(_Elementwise):
+    """x Φ(x), Φ the standard normal CDF (the exact erf form, as `torch.nn.GELU()`).
+
+    d/dx = Φ(x) + x φ(x), φ the standard normal density; computed from the saved input.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self._check_input(x)
+        self._saved = x
+        return x * _normal_cdf(x)
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        x = self._saved_for(grad_wrt_output)
+        density = torch.exp(-0.5 * x * x).mul_(_INV_SQRT_2PI)
+        return grad_wrt_output * torch.addcmul(_normal_cdf(x), x, density)
+
+
+_INV_SQRT_2 = 0.5**0.5
+_INV_SQRT_2PI = (2.0 * math.pi) ** -0.5
+
+
+def _normal_cdf(x: Tensor) -> Tensor:
+    return torch.erf(x * _INV_SQRT_2).add_(1.0).mul_(0.5)
+
+
+class Softplus(_Elementwise):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as `torch.nn.Softplus`).
+
+    A smooth ReLU; d/dx = sigmoid(beta x) (1 above the threshold), from the saved input.
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = positive_float("Softplus", "beta", beta)
+        self.threshold = real_number("Softplus", "threshold", threshold)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self._check_input(x)
+        self._saved = x
+        scaled = x * self.beta
+        return torch.where(scaled > self.threshold, x, torch.log1p(torch.exp(scaled)) / self.beta)
+
+    def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        x = self._saved_for(grad_wrt_output)
+        scaled = x * self.beta
+        return grad_wrt_output * torch.where(scaled > self.threshold, 1.0, torch.sigmoid(scaled))
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta:g}, threshold={self.threshold:g}"
 
 
 class Identity(_Elementwise):

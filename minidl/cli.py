@@ -1,107 +1,141 @@
-"""The `minidl` command: `minidl train` and `minidl reproduce` (also `python -m minidl`)."""
+"""The `minidl` command: `minidl train` and `minidl reproduce` (also `python -m minidl`).
+
+Every flag of `minidl train` that sets a spec field is derived from `minidl.spec.FIELDS` and the
+registries: its choices, range, default and help come from there.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
-import torch
-
-from minidl.checkpoint import save_model
-from minidl.data import DATASETS
-from minidl.linear import INITS
+from minidl.checkpoint import read_spec, save_model
+from minidl.files import FileProblem, check_writable, write_atomic, write_text_atomic
+from minidl.params import Param, Registry, SpecError
 from minidl.progress import ProgressBar, format_seconds
-from minidl.spec import BEST, LAYER_TYPES, LOSSES, OPTIMIZERS, REPORT, Spec, SpecError, make_trainer
-from minidl.train import Trainer
+from minidl.registry import DATASETS, INITS, LAYERS, LOSSES, OPTIMIZERS
+from minidl.spec import CONFIGS, FIELDS, OPTIMIZER_OPTIONS, REPORT, Spec, make_trainer
+from minidl.train import DEFAULT_THREADS, Trainer
 
 REPORT_FIGURES = {"train": 97.3, "test": 96.2}  # the report, mean of 50 runs
-CONFIGS = {"report": REPORT, "best": BEST}
+REGISTRIES: dict[str, Registry] = {"dataset": DATASETS, "init": INITS, "loss": LOSSES, "optimizer": OPTIMIZERS}
+COUNTS = {"runs": Param("runs", int, 50, low=1, high=10_000), "threads": Param("threads", int, DEFAULT_THREADS, low=1)}
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def typed(param: Param):
+    """An argparse `type` that parses and checks with `param`, in the spec's own words."""
 
+    def parse(text: str):
+        try:
+            return param.parse(text)
+        except SpecError as error:
+            raise argparse.ArgumentTypeError(str(error).removeprefix(f"{param.name}: ")) from None
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+    parse.__name__ = param.name  # argparse names the type in some messages
+    return parse
 
 
 def layer_list(text: str) -> list[dict]:
-    """`linear:25,tanh,linear:25,relu` -> spec layers."""
+    """`linear:25,tanh,leaky_relu:0.2` -> spec layers (the value after `:` is the layer's first option)."""
     layers = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         kind, _, arg = part.partition(":")
-        if kind not in LAYER_TYPES:
-            raise argparse.ArgumentTypeError(f"unknown layer {kind!r} (choose from {', '.join(LAYER_TYPES)})")
+        if kind not in LAYERS:
+            raise argparse.ArgumentTypeError(f"unknown layer {kind!r} (choose from {', '.join(LAYERS.names)})")
         layer: dict = {"type": kind}
         if arg:
-            key = "units" if kind == "linear" else "slope"
+            params = LAYERS[kind].params
+            if not params:
+                raise argparse.ArgumentTypeError(f"a {kind} layer takes no value, got {part!r}")
             try:
-                layer[key] = int(arg) if key == "units" else float(arg)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"bad {key} in {part!r}") from None
+                layer[params[0].name] = params[0].parse(arg)
+            except SpecError as error:
+                raise argparse.ArgumentTypeError(f"in {part!r}: {error}") from None
         layers.append(layer)
     return layers
 
 
-def add_output_flags(parser: argparse.ArgumentParser, json_help: str, threads: int | None) -> None:
+def layer_help() -> str:
+    kinds = [name + "".join(f":{p.name.upper()}" for p in entry.params[:1]) for name, entry in LAYERS.items()]
+    return "hidden layers, e.g. linear:25,tanh,linear:25,tanh; types: " + ", ".join(kinds)
+
+
+def choice_help(param: Param, registry: Registry | None) -> str:
+    if registry is None:
+        return param.doc
+    return f"{param.doc}: " + "; ".join(f"{name}: {entry.doc}" for name, entry in registry.items())
+
+
+def add_field_flag(parser: argparse.ArgumentParser, name: str, param: Param, help_text: str | None = None) -> None:
+    flag = "--" + name.replace("_", "-")
+    if param.kind is bool:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text or param.doc)
+    elif param.choices is not None:
+        parser.add_argument(flag, choices=param.choices, help=help_text or choice_help(param, REGISTRIES.get(name)))
+    else:
+        metavar = name.upper() if param.size is None else ",".join(["X"] * param.size)
+        parser.add_argument(
+            flag, type=typed(param), metavar=metavar, help=help_text or f"{param.doc} ({param.range_text()})"
+        )
+
+
+def add_output_flags(parser: argparse.ArgumentParser, json_help: str) -> None:
     parser.add_argument("--json", action="store_true", help=json_help)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    default = f" (default {threads})" if threads else ""
-    parser.add_argument("--threads", type=positive_int, default=threads, help="torch CPU threads" + default)
+    threads = COUNTS["threads"]
+    parser.add_argument(
+        "--threads",
+        type=typed(threads),
+        default=threads.default,
+        help=f"torch CPU threads (default {threads.default}: fastest for these small networks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minidl", description="Train minidl networks; reproduce the report.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train one network (flags override --spec)")
+    train = sub.add_parser(
+        "train",
+        help="train one network (flags override --spec)",
+        description="Train one network. The spec starts from --spec, else from --config (default: report); "
+        "every flag below overrides one of its fields.",
+    )
     train.add_argument("--spec", type=Path, help="experiment spec (JSON); flags below override its fields")
-    train.add_argument("--config", choices=sorted(CONFIGS), help="start from a named configuration")
-    train.add_argument("--dataset", choices=DATASETS)
-    train.add_argument("--noise", type=float, help="fraction of labels flipped, 0 to 0.5")
-    train.add_argument("--n-train", type=positive_int)
-    train.add_argument("--n-test", type=positive_int)
-    train.add_argument("--layers", type=layer_list, help="hidden layers, e.g. linear:25,tanh,linear:25,tanh")
-    train.add_argument("--init", choices=INITS)
-    train.add_argument("--loss", choices=sorted(LOSSES))
-    train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--lr", type=positive_float, help="learning rate")
-    train.add_argument("--momentum", type=float)
-    train.add_argument("--weight-decay", type=float)
-    train.add_argument("--lr-decay", type=positive_float, help="multiply the lr by this after every epoch (<= 1)")
-    train.add_argument("--batch-size", type=positive_int)
-    train.add_argument("--epochs", type=positive_int)
-    train.add_argument("--seed", type=int)
-    train.add_argument("--dtype", choices=["float32", "float64"])
-    train.add_argument("--save", type=Path, metavar="MODEL.pt", help="save the trained model with its spec")
-    train.add_argument("--history", type=Path, metavar="HISTORY.csv", help="write per-epoch metrics as CSV")
-    train.add_argument("--save-spec", type=Path, metavar="SPEC.json", help="write the resolved spec as JSON")
-    add_output_flags(train, "print the final metrics as one JSON object", threads=None)
+    train.add_argument("--config", choices=list(CONFIGS), help="start from a named configuration")
+    spec_flags = train.add_argument_group("spec fields (each overrides --spec and --config)")
+    for name, param in FIELDS.items():
+        if name == "layers":
+            spec_flags.add_argument("--layers", type=layer_list, help=layer_help())
+        else:
+            add_field_flag(spec_flags, name, param)
+    options = train.add_argument_group("optimizer options (the optimizer must have them)")
+    for name, param in OPTIMIZER_OPTIONS.items():
+        owners = [entry.name for entry in OPTIMIZERS.values() if entry.param(name)]
+        help_text = f"{param.doc} ({param.range_text()}; {', '.join(owners)})"
+        add_field_flag(options, name, param, help_text)
+    outputs = train.add_argument_group("outputs (checked before training starts)")
+    outputs.add_argument("--save", type=Path, metavar="MODEL.pt", help="save the trained model with its spec")
+    outputs.add_argument("--history", type=Path, metavar="HISTORY.csv", help="write per-epoch metrics as CSV")
+    outputs.add_argument("--save-spec", type=Path, metavar="SPEC.json", help="write the resolved spec as JSON")
+    add_output_flags(train, "print the final metrics as one JSON object")
 
     repro = sub.add_parser("reproduce", help="the report's experiment over many runs, trained side by side")
-    repro.add_argument("--runs", type=positive_int, default=50, help="independent runs (default 50)")
-    repro.add_argument("--config", choices=sorted(CONFIGS), default="report", help="report (default) or best")
-    repro.add_argument("--epochs", type=positive_int, help="override the configuration's epochs")
-    repro.add_argument("--seed", type=int, help="override the configuration's seed")
-    add_output_flags(repro, "print the results as one JSON object", threads=1)
+    repro.add_argument("--runs", type=typed(COUNTS["runs"]), default=50, help="independent runs (default 50)")
+    repro.add_argument(
+        "--config",
+        choices=list(CONFIGS),
+        default="report",
+        help="original: the report's code's protocol; report (default): ours; best: our best",
+    )
+    repro.add_argument("--epochs", type=typed(FIELDS["epochs"]), help="override the configuration's epochs")
+    repro.add_argument("--seed", type=typed(FIELDS["seed"]), help="override the configuration's seed")
+    add_output_flags(repro, "print the results as one JSON object")
     parser.set_defaults(subparsers={"train": train, "reproduce": repro})
     return parser
 
@@ -110,41 +144,41 @@ def spec_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     try:
         spec = CONFIGS[args.config] if args.config else REPORT
         if args.spec is not None:
-            spec = Spec.from_json(args.spec.read_text())
-        raw = spec.to_dict()
-        dataset = {"dataset": "name", "noise": "noise", "n_train": "n_train", "n_test": "n_test"}
-        for flag, key in dataset.items():
-            if getattr(args, flag) is not None:
-                raw["dataset"][key] = getattr(args, flag)
-        for flag in ("layers", "init", "loss", "batch_size", "epochs", "lr_decay", "seed", "dtype"):
-            if getattr(args, flag) is not None:
-                raw[flag] = getattr(args, flag)
-        if args.optimizer is not None and args.optimizer != raw["optimizer"]["type"]:
-            raw["optimizer"] = {"type": args.optimizer, "lr": raw["optimizer"]["lr"]}
-        for flag in ("lr", "momentum", "weight_decay"):
-            if getattr(args, flag) is not None:
-                raw["optimizer"][flag] = getattr(args, flag)
-        return Spec.from_dict(raw)
-    except OSError as error:
-        parser.error(f"cannot read --spec: {error}")
+            spec = read_spec(args.spec)
+        changes = {name: getattr(args, name) for name in [*FIELDS, *OPTIMIZER_OPTIONS]}
+        return spec.replace(**{name: value for name, value in changes.items() if value is not None})
+    except FileProblem as error:
+        parser.error(f"--spec: {error}")
     except SpecError as error:
         parser.error(f"invalid spec: {error}")
     raise AssertionError("unreachable")
 
 
+def check_outputs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Every output path, before any training: a run must not be lost to a typo in a folder name."""
+    for flag, what in (("save", "model"), ("history", "history"), ("save_spec", "spec")):
+        path = getattr(args, flag)
+        if path is not None:
+            try:
+                check_writable(path, what)
+            except FileProblem as error:
+                parser.error(f"--{flag.replace('_', '-')}: {error}")
+
+
 def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     spec = spec_from_args(args, parser)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    check_outputs(args, parser)
     if args.save_spec:
-        args.save_spec.write_text(spec.to_json() + "\n")
-    trainer = make_trainer(spec)
+        write_text_atomic(args.save_spec, spec.to_json() + "\n", "spec")
+    trainer = make_trainer(spec, threads=args.threads)
     out = sys.stdout
     if not args.json:
+        o = spec.optimizer
         print(
-            f"minidl train: {spec.describe()}; {spec.loss}; {spec.optimizer.type} lr {spec.optimizer.lr:g}; "
+            f"minidl train: {spec.describe()}; {spec.loss}; {o.type} lr {o.lr:g}; "
             f"batch {spec.batch_size}; {spec.epochs} epochs; {spec.dataset.name} data",
             file=out,
+            flush=True,
         )
     bar = ProgressBar(spec.epochs, "train ", enabled=not args.quiet)
 
@@ -160,10 +194,17 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     finally:
         bar.close()
     elapsed = time.perf_counter() - start
-    if args.history:
-        write_history(args.history, trainer)
-    if args.save and not trainer.diverged:
-        save_model(args.save, spec, trainer.model)
+    saved = []
+    try:
+        if args.history:
+            write_history(args.history, trainer)
+            saved.append(f"history to {args.history}")
+        if args.save and not trainer.diverged:
+            save_model(args.save, spec, trainer.model)
+            saved.append(f"model to {args.save}")
+    except FileProblem as error:
+        print(f"minidl train: {error}", file=sys.stderr)
+        return 1
     record = trainer.last_record
     result = {
         "epochs": trainer.epoch,
@@ -177,7 +218,7 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if interrupted:
             print(f"interrupted after {trainer.epoch} complete epochs", file=out)
         if trainer.diverged:
-            print(trainer.message, file=out)
+            print(trainer.message + " (--lr sets it)", file=out)
         if record:
             print(
                 f"epoch {record.epoch}: train loss {record.train_loss:.4f}, "
@@ -186,31 +227,30 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                 f"({format_seconds(elapsed)})",
                 file=out,
             )
-        if args.save and not trainer.diverged:
-            print(f"saved model to {args.save}", file=out)
+        for what in saved:
+            print(f"saved {what}", file=out)
     if interrupted:
         return 130
     return 1 if trainer.diverged else 0
 
 
 def write_history(path: Path, trainer: Trainer) -> None:
-    fields = ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"]
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        for record in trainer.history:
-            writer.writerow(record.as_dict())
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"])
+    writer.writeheader()
+    for record in trainer.history:
+        writer.writerow(record.as_dict())
+    write_atomic(path, lambda handle: handle.write(text.getvalue().encode()), "history")
 
 
 def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     spec = CONFIGS[args.config]
     try:
-        spec = spec.with_changes(**{k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k) is not None})
+        spec = spec.replace(**{k: getattr(args, k) for k in ("epochs", "seed") if getattr(args, k) is not None})
     except SpecError as error:
         parser.error(str(error))
-    torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    trainer = make_trainer(spec, models=args.runs, evaluate_every=0)
+    trainer = make_trainer(spec, models=args.runs, evaluate_every=0, threads=args.threads)
     bar = ProgressBar(spec.epochs, "reproduce ", enabled=not args.quiet)
     interrupted = False
     try:
@@ -252,17 +292,18 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
 
 def reproduce_table(spec: Spec, args: argparse.Namespace, r: dict) -> str:
     o = spec.optimizer
-    optimizer = f"SGD lr {o.lr:g}" + (f", momentum {o.momentum:g}" if o.momentum else "")
-    if o.type == "adam":
-        optimizer = f"Adam lr {o.lr:g}"
+    optimizer = f"{OPTIMIZERS[o.type].display} lr {o.lr:g}" + (
+        f", momentum {o.momentum:g}" if o.get("momentum") else ""
+    )
     if spec.lr_decay != 1.0:
         optimizer += f" x {spec.lr_decay:g} per epoch"
+    order = "shuffled" if spec.shuffle else "in a fixed order"
     done = r["epochs_completed"]
     lines = [
         f"minidl reproduce --config {args.config}: {r['runs']} runs trained side by side "
         f"({done} of {r['epochs']} epochs" + (", interrupted)" if r["status"] == "interrupted" else ")"),
-        f"  network {spec.describe()}, {spec.init} init; loss {spec.loss} (summed); {optimizer}; "
-        f"batch {spec.batch_size}",
+        f"  network {spec.describe()}, {INITS[spec.init].display} init; loss {spec.loss} (summed); {optimizer}; "
+        f"batches of {spec.batch_size}, {order}",
         f"  data {spec.dataset.n_train} train / {spec.dataset.n_test} test {spec.dataset.name} points, "
         "drawn anew for every run",
         "",

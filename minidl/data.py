@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from minidl._checks import positive_int, real_number
+from minidl._checks import argument, positive_int
+from minidl.params import Entry, Param, Registry, quoted
 
+INPUT_DIM, CLASSES = 2, 2  # every dataset: points (x, y) in [0, 1]^2, two classes
 DISK_CENTER = (0.5, 0.5)
 DISK_RADIUS = 1.0 / math.sqrt(2.0 * math.pi)  # area 1/2: the classes are balanced
 RING_RADII = (0.15, math.sqrt(0.5 / math.pi + 0.15**2))  # annulus of area 1/2
@@ -82,15 +84,63 @@ def _moons(n: int, generator: torch.Generator | None, dtype: torch.dtype) -> tup
     return x, y
 
 
-GENERATORS: dict[str, Callable[[int, torch.Generator | None, torch.dtype], tuple[Tensor, Tensor]]] = {
-    "disk": _disk,
-    "xor": _xor,
-    "spiral": _spiral,
-    "gaussians": _gaussians,
-    "moons": _moons,
-    "ring": _ring,
-}
-DATASETS = tuple(GENERATORS)
+def _circle(radius: float, points: int = 241) -> Tensor:
+    t = torch.linspace(0.0, 2.0 * math.pi, points, dtype=torch.float64)
+    return torch.stack([DISK_CENTER[0] + radius * torch.cos(t), DISK_CENTER[1] + radius * torch.sin(t)], 1)
+
+
+def _segment(start: tuple[float, float], end: tuple[float, float]) -> Tensor:
+    return torch.tensor([start, end], dtype=torch.float64)
+
+
+def _no_boundary() -> list[Tensor]:
+    return []
+
+
+@dataclass(frozen=True)
+class DatasetEntry(Entry):
+    """A dataset: `build(n, generator, dtype) -> (x, y)`, and `boundary()`: the true class boundary
+    as curves, each a `(points, 2)` tensor (none where it has no closed form)."""
+
+    boundary: Callable[[], list[Tensor]] = _no_boundary
+
+
+DATASETS = Registry(
+    "dataset",
+    [
+        DatasetEntry(
+            "disk",
+            _disk,
+            "Disk",
+            doc="the report's: inside a disk of area 1/2",
+            boundary=lambda: [_circle(DISK_RADIUS)],
+        ),
+        DatasetEntry(
+            "xor",
+            _xor,
+            "XOR",
+            doc="opposite quadrants share a class",
+            boundary=lambda: [_segment((0.5, 0.0), (0.5, 1.0)), _segment((0.0, 0.5), (1.0, 0.5))],
+        ),
+        DatasetEntry("spiral", _spiral, "Spiral", doc="two interleaved spiral arms"),
+        DatasetEntry(
+            "gaussians",
+            _gaussians,
+            "Two Gaussians",
+            doc="two blobs; the best boundary is x + y = 1",
+            boundary=lambda: [_segment((0.0, 1.0), (1.0, 0.0))],
+        ),
+        DatasetEntry("moons", _moons, "Moons", doc="two interleaving half circles"),
+        DatasetEntry(
+            "ring",
+            _ring,
+            "Ring",
+            doc="inside an annulus of area 1/2",
+            boundary=lambda: [_circle(r) for r in RING_RADII],
+        ),
+    ],
+)
+NOISE = Param("noise", float, 0.0, low=0.0, high=0.5, doc="fraction of labels flipped at random", label="Label noise")
 
 
 def make(
@@ -101,13 +151,11 @@ def make(
     dtype: torch.dtype = torch.float32,
 ) -> tuple[Tensor, Tensor]:
     """`n` points of dataset `name`, with a fraction `noise` of labels flipped."""
-    if name not in GENERATORS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(f"unknown dataset {quoted(name)}; choose one of {', '.join(DATASETS.names)}")
     positive_int(name, "n", n)
-    noise = real_number(name, "noise", noise)
-    if not 0.0 <= noise <= 0.5:
-        raise ValueError(f"{name}: noise is the fraction of flipped labels, in [0, 0.5], got {noise}")
-    x, y = GENERATORS[name](n, generator, dtype)
+    noise = argument(name, NOISE, noise)
+    x, y = DATASETS[name].build(n, generator, dtype)
     if noise > 0:
         flip = torch.rand(n, generator=generator) < noise
         y = torch.where(flip, 1 - y, y)
@@ -155,7 +203,7 @@ class Split:
 
     @property
     def classes(self) -> int:
-        return 2
+        return CLASSES
 
     @property
     def input_dim(self) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
 from minidl._checks import float_dtype, input_tensor, positive_int
+from minidl.init import INITS
 from minidl.module import Module
-
-INITS = ("default", "xavier", "he", "zeros")
+from minidl.params import quoted
 
 
 def init_weight_bias(
@@ -24,23 +22,13 @@ def init_weight_bias(
     dtype: torch.dtype,
 ) -> tuple[Tensor, Tensor]:
     """Draw weight and bias on the CPU (so a CPU generator works for any target device)."""
-    if init not in INITS:
-        raise ValueError(f"{owner}: init must be one of {INITS}, got {init!r}")
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"{owner}: init must be one of {', '.join(INITS.names)}, got {quoted(init)}")
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"{owner}: generator must be a torch.Generator, got {type(generator).__name__}")
     w = torch.empty(shape_w, dtype=dtype)
     b = torch.zeros(shape_b, dtype=dtype)
-    if init == "default":  # PyTorch's nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias
-        bound = 1.0 / math.sqrt(in_dim)
-        w.uniform_(-bound, bound, generator=generator)
-        b.uniform_(-bound, bound, generator=generator)
-    elif init == "xavier":  # Glorot & Bengio 2010, uniform
-        bound = math.sqrt(6.0 / (in_dim + out_dim))
-        w.uniform_(-bound, bound, generator=generator)
-    elif init == "he":  # He et al. 2015, normal, for ReLU nets
-        w.normal_(0.0, math.sqrt(2.0 / in_dim), generator=generator)
-    else:
-        w.zero_()
+    INITS[init].build(w, b, in_dim, out_dim, generator)
     return w, b
 
 
@@ -49,8 +37,8 @@ class Linear(Module):
 
     Shapes: input `(N, in_dim)` (or `(*, in_dim)`), output `(N, out_dim)`.
     `weight` is `(out_dim, in_dim)` as in PyTorch, `bias` is `(out_dim,)`.
-    `init`: `"default"` (PyTorch's U(-1/sqrt(in_dim), 1/sqrt(in_dim)) for weight and bias),
-    `"xavier"`, `"he"` or `"zeros"`; the last three start the bias at zero.
+    `init`: a name from `minidl.init.INITS`: `"default"` (PyTorch's U(-1/sqrt(in_dim),
+    1/sqrt(in_dim)) for weight and bias), `"xavier"`, `"he"`, `"zeros"` or `"normal"` (N(0, 1)).
     """
 
     _param_names = ("weight", "bias")

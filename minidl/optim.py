@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor
 
-from minidl._checks import non_negative_float, positive_float, real_number
+from minidl._checks import argument, non_negative_float, positive_float
+from minidl.params import Param
 
 
 class Optimizer:
@@ -112,8 +113,7 @@ class Adam(Optimizer):
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise TypeError(f"Adam: betas must be a pair of numbers, got {betas!r}")
         for i, beta in enumerate(betas):
-            if not 0.0 <= real_number("Adam", f"betas[{i}]", beta) < 1.0:
-                raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {beta}")
+            argument("Adam", Param(f"betas[{i}]", float, low=0.0, high=1.0, high_open=True), beta)
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = positive_float("Adam", "eps", eps)
         self.weight_decay = non_negative_float("Adam", "weight_decay", weight_decay)

@@ -20,11 +20,19 @@ from torch import Tensor
 
 from minidl._checks import positive_int
 from minidl.data import Split
-from minidl.loss import LossCrossEntropy, one_hot
+from minidl.loss import one_hot
 from minidl.module import Module
 from minidl.optim import Optimizer
 
 MIN_LR = 1e-12  # a decaying learning rate stops here instead of reaching 0
+DEFAULT_THREADS = 1  # small networks train fastest on one torch thread (and leave a core free)
+
+
+def set_threads(threads: int) -> None:
+    """torch's CPU threads for this process; a no-op when already set (the call is not free)."""
+    threads = positive_int("set_threads", "threads", threads)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 @dataclass(frozen=True)
@@ -72,10 +80,14 @@ class History:
 
 
 class Trainer:
-    """Shuffled minibatch training of `model` on `data`, with divergence detection.
+    """Minibatch training of `model` on `data` (shuffled every epoch unless `shuffle=False`),
+    with divergence detection.
 
     `status` is `"ready"` until something goes wrong, then `"diverged"` with `message` saying
     where; a diverged trainer refuses further steps (build a new one to start over).
+    A trainer belongs to one thread at a time; only `request_stop` may be called from another.
+    `threads` sets torch's CPU threads for the whole process (one is fastest for small
+    networks; `None` leaves torch as it is).
     """
 
     def __init__(
@@ -89,9 +101,11 @@ class Trainer:
         history_cap: int = 2000,
         evaluate_every: int = 1,
         lr_decay: float = 1.0,
-        spec=None,
+        shuffle: bool = True,
+        threads: int | None = DEFAULT_THREADS,
     ) -> None:
-        self.spec = spec  # the Spec it was built from (`make_trainer`), e.g. to save the model beside it
+        if threads is not None:
+            set_threads(threads)
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -103,6 +117,7 @@ class Trainer:
         if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
             raise ValueError(f"Trainer: lr_decay must be in (0, 1], got {lr_decay!r}")
         self.lr_decay = float(lr_decay)  # the lr is multiplied by this after every epoch
+        self.shuffle = bool(shuffle)  # False: the stored order every epoch (the report's code)
         self._generator = torch.Generator()
         if seed is None:
             self._generator.seed()
@@ -121,7 +136,6 @@ class Trainer:
         self._order: Tensor | None = None
         self._position = 0
         self._stop = threading.Event()
-        self._lock = threading.Lock()  # a step and a grid prediction never interleave
 
     # ---- state the driver reads and writes -------------------------------------------------------
     @property
@@ -153,32 +167,32 @@ class Trainer:
         """One minibatch update; evaluates and records at the end of an epoch. False if diverged."""
         if self.diverged:
             return False
-        with self._lock:
-            n = self.data.x_train.shape[-2]
-            if self._order is None:
-                self._order = torch.randperm(n, generator=self._generator).to(self.data.x_train.device)
-                self._position = 0
-            index = self._order[self._position : self._position + self.batch_size]
-            x = self.data.x_train[..., index, :]
-            y = self._train_targets[..., index, :]
-            self.optimizer.zero_grad()
-            value = self.loss.forward(self.model.forward(x), y).item()
-            if not math.isfinite(value):
-                self._diverge(f"the training loss became {value}")
-                return False
-            self._last_finite_loss = value
-            self.model.backward(self.loss.backward())
-            self.optimizer.step()
-            self.steps += 1
-            self._position += self.batch_size
-            if self._position >= n:
-                self._order = None
-                self._position = 0
-                self.epoch += 1
-                if self.lr_decay != 1.0:
-                    self.optimizer.lr = max(self.optimizer.lr * self.lr_decay, MIN_LR)
-                return self._end_epoch()
-            return True
+        n = self.data.x_train.shape[-2]
+        if self._order is None:
+            order = torch.randperm(n, generator=self._generator) if self.shuffle else torch.arange(n)
+            self._order = order.to(self.data.x_train.device)
+            self._position = 0
+        index = self._order[self._position : self._position + self.batch_size]
+        x = self.data.x_train[..., index, :]
+        y = self._train_targets[..., index, :]
+        self.optimizer.zero_grad()
+        value = self.loss.forward(self.model.forward(x), y).item()
+        if not math.isfinite(value):
+            self._diverge(f"the training loss became {value}")
+            return False
+        self._last_finite_loss = value
+        self.model.backward(self.loss.backward())
+        self.optimizer.step()
+        self.steps += 1
+        self._position += self.batch_size
+        if self._position >= n:
+            self._order = None
+            self._position = 0
+            self.epoch += 1
+            if self.lr_decay != 1.0:
+                self.optimizer.lr = max(self.optimizer.lr * self.lr_decay, MIN_LR)
+            return self._end_epoch()
+        return True
 
     def run_epoch(self) -> bool:
         """Steps to the end of the current epoch; False if it diverged or was stopped first."""
@@ -203,18 +217,9 @@ class Trainer:
                 on_epoch(self.last_record)
         return True
 
-    def model_state(self) -> dict[str, Tensor]:
-        """A copy of the model's weights taken between steps: safe to call from any thread."""
-        with self._lock:
-            return self.model.state_dict()
-
     # ---- measuring ---------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, Tensor]:
         """Loss per sample and accuracy on both sets; tensors of shape `(models,)` for ensembles."""
-        with self._lock:
-            return self._evaluate()
-
-    def _evaluate(self) -> dict[str, Tensor]:
         out = {}
         was_training = self.model.training
         self.model.eval()
@@ -235,7 +240,7 @@ class Trainer:
     def _end_epoch(self) -> bool:
         if not self.evaluate_every or self.epoch % self.evaluate_every:
             return True
-        metrics = {k: v.mean().item() for k, v in self._evaluate().items()}
+        metrics = {k: v.mean().item() for k, v in self.evaluate().items()}
         if not all(math.isfinite(v) for v in metrics.values()) or not self._parameters_finite():
             self._diverge("the parameters are no longer finite")
             return False
@@ -252,33 +257,22 @@ class Trainer:
         self.message = (
             f"Training diverged at epoch {self.epoch + 1}, step {self.step_in_epoch + 1}: {what} "
             f"(last finite loss {self._last_finite_loss:.4g}, learning rate {self.lr:g}). "
-            "Try a smaller learning rate, then reset."
+            "Try a smaller learning rate."
         )
 
-    def predict_grid(self, resolution: int = 100, model_index: int = 0) -> Tensor:
-        """The model's class-1 score on a `resolution` x `resolution` grid over [0,1]^2, in [0, 1].
+    def predict(self, points: Tensor) -> Tensor:
+        """The model's outputs for `points` `(N, 2)` in eval mode, training left as it was.
 
-        Row `i` is y = (i + 0.5) / resolution, column `j` is x. With cross-entropy the score is
-        the softmax probability of class 1; with MSE it is (out_1 - out_0 + 1) / 2 clipped to
-        [0, 1]. Either way 0.5 is the decision boundary. Safe to call between steps from any
-        thread: it waits for a running step to finish and leaves training as it was.
+        Call it between steps, from the thread that trains. With an ensemble the points go to
+        every model and the outputs are `(models, N, classes)`.
         """
-        resolution = positive_int("predict_grid", "resolution", resolution)
         reference = self.data.x_train
-        centers = (torch.arange(resolution, dtype=reference.dtype, device=reference.device) + 0.5) / resolution
-        gy, gx = torch.meshgrid(centers, centers, indexing="ij")
-        points = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
-        with self._lock:
-            was_training = self.model.training
-            self.model.eval()
-            if reference.dim() == 3:
-                points = points.expand(reference.shape[0], -1, -1)
-            out = self.model.forward(points)
+        points = points.to(dtype=reference.dtype, device=reference.device)
+        if reference.dim() == 3:
+            points = points.expand(reference.shape[0], -1, -1)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return self.model.forward(points)
+        finally:
             self.model.train(was_training)
-        if out.dim() == 3:
-            out = out[model_index]
-        if isinstance(self.loss, LossCrossEntropy):
-            score = torch.softmax(out, -1)[:, 1]
-        else:
-            score = ((out[:, 1] - out[:, 0] + 1) / 2).clamp(0.0, 1.0)
-        return score.reshape(resolution, resolution)

@@ -1,18 +1,21 @@
 """The main window: side panel, controls, plots, status bar. It draws snapshots and sends
-requests; training itself happens in `TrainingWorker`'s thread."""
+requests to the session; training itself happens in `TrainingWorker`'s thread, and the window
+never touches the trainer."""
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -24,9 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minidl.checkpoint import load_model, save_model
-from minidl.spec import REPORT, Spec, SpecError
+from minidl.checkpoint import read_experiment
+from minidl.files import FileProblem, write_text_atomic
+from minidl.params import SpecError
+from minidl.registry import LR
+from minidl.spec import REPORT, Spec
 from minidl_gui.icon import app_icon
+from minidl_gui.limits import MAX_LIVE_FILE_BYTES, check_live
 from minidl_gui.session import Session, Snapshot
 from minidl_gui.widgets.banner import Banner
 from minidl_gui.widgets.boundary_plot import BoundaryPlot
@@ -36,31 +43,43 @@ from minidl_gui.widgets.metric_plot import MetricPlot
 from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
 
-LAUNCH_SPEC = REPORT.with_changes(init="default")
+LAUNCH_SPEC = REPORT.replace(init="default")
 """At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
 PyTorch's default initial weights, with which the disk shows within the first ~25 epochs."""
 
 
+def _stop_worker(worker: TrainingWorker, *_) -> None:
+    if shiboken6.isValid(worker) and not worker.stop(5000):
+        worker.wait()
+
+
 class MainWindow(QMainWindow):
+    save_finished = Signal(object)  # a Future from Session.request_save, done (delivered in the GUI thread)
+
     def __init__(self, spec: Spec | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("minidl — live training")
         self.resize(1560, 960)
         self.setWindowIcon(app_icon())
         spec = spec or LAUNCH_SPEC
-        self.session = Session(spec)
+        check_live(spec)
+        self.session = Session(spec, check=check_live)
         self.last_snapshot: Snapshot | None = None
         self._data_version = -1
         self._drawn_grid = self._drawn_history = None
+        self._shown_status = ""
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
         self._build_status_bar()
         self._build_shortcuts()
         self._build_menu()
+        self.save_finished.connect(self._show_save_result)
 
         self.worker = TrainingWorker(self.session)
         self.worker.snapshot_ready.connect(self._on_snapshot)
+        # dropped without close() (del, app.quit(), sys.exit): stop the thread before Qt deletes anything
+        self.destroyed.connect(partial(_stop_worker, self.worker))
         self.worker.start()
 
     # ---- layout -----------------------------------------------------------------------------------
@@ -117,16 +136,9 @@ class MainWindow(QMainWindow):
         return button
 
     def _build_side_panel(self, spec: Spec) -> None:
-        self.layer_editor = LayerEditor([layer.to_dict() for layer in spec.layers])
-        self.layer_editor.layers_changed.connect(self._controls_changed)
-        network = QGroupBox("Network (hidden layers)")
-        QVBoxLayout(network).addWidget(self.layer_editor)
-
-        training = self.training_settings = TrainingSettings(spec)
-        training.changed.connect(self._controls_changed)
-        training.lr_changed.connect(self.session.set_lr)
-        data = self.data_settings = DataSettings(spec)
-        data.changed.connect(self._controls_changed)
+        self.layer_editor = LayerEditor(spec.layers, self.request_edit)
+        training = self.training_settings = TrainingSettings(spec, self.request_edit)
+        data = self.data_settings = DataSettings(spec, self.request_edit)
         data.show_train.toggled.connect(self.boundary_plot.show_train_points)
         data.show_test.toggled.connect(self.boundary_plot.show_test_points)
         # short names for the controls, used by tests and scripts
@@ -136,7 +148,7 @@ class MainWindow(QMainWindow):
 
         panel = QWidget()
         panel_layout = QVBoxLayout(panel)
-        for group in (network, training, data):
+        for group in (self.layer_editor, training, data):
             panel_layout.addWidget(group)
         panel_layout.addStretch(1)
         scroll = QScrollArea()
@@ -184,9 +196,10 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
+    # ---- files -------------------------------------------------------------------------------------
     def _open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open experiment or model", "", "Experiment spec or trained model (*.json *.pt)"
+            self, "Open experiment or model", "", "Experiment spec or trained model (*.json *.pt);;All files (*)"
         )
         if path:
             self.open_experiment(path)
@@ -201,55 +214,71 @@ class MainWindow(QMainWindow):
         if path:
             self.save_model(path)
 
-    def save_model(self, path: str | Path) -> bool:
-        """Write the spec and the current weights (taken between two steps) in one file."""
-        trainer = self.session.trainer
-        try:
-            save_model(path, trainer.spec, trainer.model_state())  # the spec this model was built from
-        except (OSError, RuntimeError) as error:
-            self.banner.show_message(f"Could not save the model to {path}: {error}")
-            return False
-        self.statusBar().showMessage(f"Saved the model at epoch {trainer.epoch} to {path}", 4000)
-        return True
+    def save_model(self, path: str | Path) -> Future:
+        """Ask the worker to write the spec and the weights at the next step boundary; the result
+        (a message, or a `FileProblem`) shows in the status bar or the banner."""
+        future = self.session.request_save(path)
+        future.add_done_callback(self.save_finished.emit)
+        return future
+
+    def _show_save_result(self, future: Future) -> None:
+        error = future.exception()
+        if error is not None:
+            self.banner.show_message(f"Could not save the model: {error}")
+        else:
+            self.statusBar().showMessage(future.result(), 5000)
 
     def save_experiment(self, path: str | Path) -> bool:
-        """Write the current experiment (layers, training settings, data) as a JSON spec."""
+        """Write the experiment (layers, training settings, data) as a JSON spec, atomically."""
         try:
-            Path(path).write_text(self.current_spec().to_json() + "\n")
-        except (OSError, SpecError) as error:
-            self.banner.show_message(f"Could not save the experiment to {path}: {error}")
+            write_text_atomic(path, self.session.spec.to_json() + "\n", "experiment")
+        except FileProblem as error:
+            self.banner.show_message(f"Could not save the experiment: {error}")
             return False
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
 
     def open_experiment(self, path: str | Path) -> bool:
-        """Load a JSON spec (or a saved model: spec and weights) into every control and rebuild.
+        """Load a JSON spec, or a saved model (spec and weights), into every control and rebuild.
 
-        A bad file changes nothing and says why in the banner.
+        A file that cannot be used changes nothing and says why in the banner.
         """
-        weights = None
         try:
-            if str(path).endswith(".pt"):
-                spec, model = load_model(path)
-                weights = model.state_dict()
-            else:
-                spec = Spec.from_json(Path(path).read_text())
-        except (OSError, UnicodeDecodeError, ValueError) as error:  # SpecError is a ValueError
-            self.banner.show_message(f"Could not open {path}: {error}")
+            spec, weights = read_experiment(path, check=check_live, limit=MAX_LIVE_FILE_BYTES)
+        except FileProblem as error:
+            self.banner.show_message(f"Could not open the file: {error}")
             return False
         self.apply_spec(spec, weights)
         return True
 
     def apply_spec(self, spec: Spec, weights: dict | None = None) -> None:
-        """Show `spec` in every control, then rebuild from it (with `weights`, if given)."""
-        self.layer_editor.set_layers([layer.to_dict() for layer in spec.layers])
+        """Rebuild from `spec` (with `weights`, if given) and show it in every control."""
+        self.session.set_spec(spec, weights)
+        self.banner.hide()
+        self._show_spec(spec)
+
+    # ---- requests ---------------------------------------------------------------------------------
+    def request_edit(self, **changes) -> str:
+        """Edit the spec (`Spec.replace` names); '' if done, else why not (and nothing changed)."""
+        try:
+            spec = self.session.edit(**changes)
+        except SpecError as error:
+            self._show_spec(self.session.spec)
+            return str(error)
+        self._show_spec(spec)
+        return ""
+
+    def _show_spec(self, spec: Spec) -> None:
+        """Every control shows `spec` exactly; nothing is emitted."""
+        self.layer_editor.set_layers(spec.layers)
         self.training_settings.set_spec(spec)
         self.data_settings.set_spec(spec)
-        self.banner.hide()
-        self.session.set_spec(spec, weights)
-        self._show_playing(False)
+        self._show_playing(self.session.playing)
 
-    # ---- actions ---------------------------------------------------------------------------------
+    def current_spec(self) -> Spec:
+        """The experiment the controls show: the session's requested spec."""
+        return self.session.spec
+
     def toggle_play(self) -> None:
         if self.session.playing:
             self.session.pause()
@@ -272,23 +301,11 @@ class MainWindow(QMainWindow):
         self.session.reset()
         self._show_playing(False)
 
-    def current_spec(self) -> Spec:
-        """The experiment the controls describe; fields no control shows are kept from the session's."""
-        spec = self.session.spec
-        raw = spec.to_dict()
-        raw["layers"] = self.layer_editor.layers()
-        self.training_settings.apply_to(spec, raw)
-        self.data_settings.apply_to(raw)
-        return Spec.from_dict(raw)
-
-    def _controls_changed(self, *_) -> None:
-        try:
-            spec = self.current_spec()
-        except SpecError as error:  # the controls' ranges should make this impossible; say so if not
-            self.banner.show_message(f"Can't use these settings: {error}")
-            return
-        self.session.set_spec(spec)
-        self._show_playing(False)
+    def reset_with_smaller_lr(self) -> None:
+        """The way out of a divergence: a tenth of the learning rate, from the initial weights."""
+        lr = max(LR.low, float(f"{self.session.spec.optimizer.lr / 10:.3g}"))
+        self.request_edit(lr=lr)
+        self.reset()
 
     # ---- drawing ---------------------------------------------------------------------------------
     def _on_snapshot(self) -> None:
@@ -308,24 +325,39 @@ class MainWindow(QMainWindow):
             self._drawn_history = h
             self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
             self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
-        self.epoch_label.setText(f"Epoch {snapshot.epoch}")
-        self.epoch_big.setText(f"Epoch {snapshot.epoch}")
-        self.speed_label.setText(f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused")
-        if not math.isnan(snapshot.train_loss):
-            self.metrics_label.setText(
-                f"train loss {snapshot.train_loss:.4f} · acc {100 * snapshot.train_accuracy:.1f}%    "
-                f"test loss {snapshot.test_loss:.4f} · acc {100 * snapshot.test_accuracy:.1f}%"
-            )
-        else:
-            self.metrics_label.setText("not trained yet: press Play (Space)")
+        self._set_text(self.epoch_label, f"Epoch {snapshot.epoch}")
+        self._set_text(self.epoch_big, f"Epoch {snapshot.epoch}")
+        self._set_text(self.speed_label, f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused")
+        self._set_text(self.metrics_label, self._metrics_text(snapshot))
         self._show_playing(snapshot.playing)
-        if snapshot.spec.lr_decay != 1.0 and not self.lr_control.spin.hasFocus():  # show the decayed lr
-            self.lr_control.set_lr(min(max(snapshot.lr, 1e-5), 10.0))
-        if snapshot.status == "diverged":
-            self.banner.show_message(snapshot.message + "  Press Reset (R).")
+        self.training_settings.show_current_lr(snapshot.lr, snapshot.spec.optimizer.lr)
+        if snapshot.status == "diverged" and self._shown_status != "diverged":
+            self.banner.show_message(
+                snapshot.message,
+                [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)],
+            )
         elif self.worker.error:
-            self.banner.show_message("Training stopped on an internal error; press Reset (R).\n" + self.worker.error)
+            self.banner.show_message(
+                "Training stopped on an internal error.\n" + self.worker.error, [("Reset", self.reset)]
+            )
             self.worker.error = None
+        self._shown_status = snapshot.status
+
+    @staticmethod
+    def _set_text(label: QLabel, text: str) -> None:
+        if label.text() != text:  # setText relayouts the status bar even for the same text
+            label.setText(text)
+
+    @staticmethod
+    def _metrics_text(snapshot: Snapshot) -> str:
+        if snapshot.status == "diverged":
+            return "diverged: see the banner above the plots"
+        if math.isnan(snapshot.train_loss):
+            return "not trained yet: press Play (Space)"
+        return (
+            f"train loss {snapshot.train_loss:.4f} · acc {100 * snapshot.train_accuracy:.1f}%    "
+            f"test loss {snapshot.test_loss:.4f} · acc {100 * snapshot.test_accuracy:.1f}%"
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread

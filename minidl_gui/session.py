@@ -1,9 +1,14 @@
-"""The app's training state, free of Qt: what the worker thread runs and the window controls.
+"""The app's training state, free of Qt: the only door between the window and the trainer.
 
-The window (GUI thread) only *requests* things: play, pause, one epoch, reset, a new spec, a new
-learning rate. The worker thread applies the requests at step boundaries inside `advance()`, so
-the trainer is only ever touched by one thread, and no request can be lost while the worker is
-busy in its loop (a queued Qt slot on a busy worker would never be delivered).
+The window (GUI thread) only *requests*: play, pause, one epoch, reset, an edit of the spec, a
+new spec, a save. Requests are queued in order and the worker thread applies them at step
+boundaries inside `advance()`; the trainer is touched by that thread alone.
+
+Two specs: `spec` is the one the user asked for (what the controls show, what *Save experiment*
+writes), changed at once by every request; `Snapshot.spec` is the one being trained, which
+catches up at the next step boundary. A learning-rate edit is live (the network trains on);
+any other edit rebuilds. The base learning rate is the spec's; the current one (after
+`lr_decay`) is `Snapshot.lr`.
 """
 
 from __future__ import annotations
@@ -11,21 +16,29 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from minidl.checkpoint import save_model
+from minidl.data import Split
+from minidl.files import FileProblem
 from minidl.spec import Spec, make_trainer
 from minidl.train import Trainer
+from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
 
-GRID_RESOLUTION = 96
+GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What the window draws; built in the worker thread, read-only afterwards."""
 
-    spec: Spec
+    spec: Spec  # the spec being trained, live lr changes included
     data_version: int  # changes when the data (and so the scatter points) change
     epoch: int
     steps: int
@@ -34,44 +47,63 @@ class Snapshot:
     playing: bool
     status: str
     message: str
-    lr: float
+    lr: float  # the current learning rate (the spec's, after decay)
     train_loss: float
     train_accuracy: float
     test_loss: float
     test_accuracy: float
     history: dict[str, np.ndarray]  # the same object until an epoch ends: unchanged curves need no redraw
-    grid: np.ndarray  # (GRID_RESOLUTION, GRID_RESOLUTION), rows are y, in [0, 1]; same object if not recomputed
-    x_train: np.ndarray = field(repr=False)
+    grid: np.ndarray  # (resolution, resolution), rows are y, in [0, 1]; same object if not recomputed
+    x_train: np.ndarray = field(repr=False)  # the same objects until the data change
     y_train: np.ndarray = field(repr=False)
     x_test: np.ndarray = field(repr=False)
     y_test: np.ndarray = field(repr=False)
 
 
+def _differs_only_in_lr(a: Spec, b: Spec) -> bool:
+    da, db = a.to_dict(), b.to_dict()
+    da["optimizer"].pop("lr")
+    db["optimizer"].pop("lr")
+    return da == db
+
+
 class Session:
     """Requests from the GUI thread, applied by the worker thread in `advance()`."""
 
-    def __init__(self, spec: Spec | None = None) -> None:
+    def __init__(
+        self,
+        spec: Spec | None = None,
+        check: Callable[[Spec], None] | None = None,
+        grid_resolution: int = GRID_RESOLUTION,
+    ) -> None:
+        """`check(spec)` may refuse any spec requested later with a `SpecError` (the app's limits)."""
+        self._check = check or (lambda spec: None)
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._spec = spec or Spec(init="xavier", epochs=10**6)
-        self._pending_spec: Spec | None = None
-        self._pending_weights: dict | None = None
-        self._pending_lr: float | None = None
-        self._reset_requested = False
+        spec = spec or Spec()
+        self._spec = spec  # what the user asked for
+        self._queue: deque[tuple[str, Any]] = deque()  # ("spec", (spec, weights)), ("lr", lr), ("reset", None), ...
         self._epochs_requested = 0
         self._playing = False
         self._requested = False  # any request since the worker last looked: publish a snapshot
+        # the worker's side
+        self._trained_spec = spec
+        self.trainer: Trainer = make_trainer(spec)
         self._data_version = 0
+        self._data_arrays = self._arrays(self.trainer.data)
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._grid_resolution = grid_resolution
+        self._grid_points = grid_points(grid_resolution)
         self._grid_cache: tuple[Trainer, int, float, np.ndarray] | None = None  # trainer, steps, when, grid
         self._grid_seconds = 0.0
         self._history_cache: tuple[Trainer, int, dict[str, np.ndarray]] | None = None  # trainer, epoch, arrays
-        self.trainer: Trainer = make_trainer(self._spec)  # the worker's; built here once for a ready window
 
-    # ---- requests (any thread) --------------------------------------------------------------------
-    def _request(self, **state) -> None:
-        """Record a request under the lock and wake the worker; `state` names attributes to set."""
+    # ---- requests (GUI thread) --------------------------------------------------------------------
+    def _request(self, op: tuple[str, Any] | None = None, **state) -> None:
+        """Queue `op` and set `state` (attribute names) under the lock, then wake the worker."""
         with self._lock:
+            if op is not None:
+                self._queue.append(op)
             for name, value in state.items():
                 setattr(self, name, value)
             self._requested = True
@@ -95,29 +127,65 @@ class Session:
         self._wake.set()
 
     def reset(self) -> None:
-        """Start again from the initial weights of the current spec (same seed, same data)."""
-        self._request(_reset_requested=True, _playing=False, _epochs_requested=0)
+        """Start again from the initial weights of the current spec (same seed, same data); pauses."""
+        self._request(("reset", None), _playing=False, _epochs_requested=0)
 
     def set_spec(self, spec: Spec, weights: dict | None = None) -> None:
         """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses.
 
-        `weights` (a `state_dict` for this spec's model) replace the initial weights, e.g. a saved model.
+        Every spec, learning-rate or reset request made before it is dropped. `weights` (a
+        `state_dict` for this spec's model) replace the initial weights, e.g. a saved model's.
         """
-        self._request(_pending_spec=spec, _pending_weights=weights, _playing=False, _epochs_requested=0)
+        if not isinstance(spec, Spec):
+            raise TypeError(f"set_spec expects a Spec, got {type(spec).__name__}")
+        self._check(spec)
+        with self._lock:
+            self._queue = deque(op for op in self._queue if op[0] == "save")
+            self._queue.append(("spec", (spec, weights)))
+            self._spec = spec
+            self._playing, self._epochs_requested, self._requested = False, 0, True
+        self._wake.set()
 
-    def set_lr(self, lr: float) -> None:
-        """Applies at the next step; the model is not reset."""
-        self._request(_pending_lr=lr)
+    def edit(self, **changes: Any) -> Spec:
+        """The spec with `changes` (`Spec.replace` names); a `SpecError` leaves everything as it was.
+
+        A change of the learning rate alone is applied live; anything else rebuilds and pauses.
+        """
+        with self._lock:
+            current = self._spec
+        spec = current.replace(**changes)
+        if spec == current:
+            return spec
+        self._check(spec)
+        if _differs_only_in_lr(spec, current):
+            self._request(("lr", spec.optimizer.lr), _spec=spec)
+        else:
+            self.set_spec(spec)
+        return spec
+
+    def set_lr(self, lr: float) -> Spec:
+        """The base learning rate, applied at the next step; the model is not reset."""
+        return self.edit(lr=lr)
+
+    def request_save(self, path: str | Path) -> Future:
+        """Save the trained model (its spec and weights) at the next step boundary.
+
+        The future's result is a one-line message; its exception a `FileProblem` saying why not.
+        """
+        future: Future = Future()
+        self._request(("save", (Path(path), future)))
+        return future
 
     @property
     def spec(self) -> Spec:
+        """The spec the user asked for, with every request so far."""
         with self._lock:
-            return self._pending_spec or self._spec
+            return self._spec
 
     @property
     def playing(self) -> bool:
         with self._lock:
-            return self._playing
+            return self._playing or self._epochs_requested > 0
 
     def wait_for_request(self, timeout: float) -> None:
         """Block the worker until a request arrives (or `timeout` passes)."""
@@ -139,7 +207,8 @@ class Session:
         trainer = self.trainer
         deadline = time.perf_counter() + budget_s
         start_epoch = trainer.epoch
-        while time.perf_counter() < deadline:
+        wake = self._wake
+        while True:
             if not trainer.step():
                 with self._lock:
                     self._playing, self._epochs_requested = False, 0
@@ -151,37 +220,55 @@ class Session:
                 start_epoch = trainer.epoch
                 if not epochs_requested:
                     break
-            if self._wake.is_set():  # a request arrived: apply it at this step boundary
+            if wake.is_set() or time.perf_counter() >= deadline:  # a request: apply it at this step boundary
                 break
         self._rate_window.append((time.perf_counter(), trainer.steps))
         return True
 
     def _apply_requests(self) -> bool:
+        self._wake.clear()  # what arrives from here on wakes the next step boundary
         with self._lock:
-            spec, self._pending_spec = self._pending_spec, None
-            weights, self._pending_weights = self._pending_weights, None
-            lr, self._pending_lr = self._pending_lr, None
-            reset, self._reset_requested = self._reset_requested, False
+            queue, self._queue = self._queue, deque()
             requested, self._requested = self._requested, False
-        if spec is not None:
-            data_changed = spec.dataset != self._spec.dataset or spec.seed != self._spec.seed
-            self._spec = spec
-            self._rebuild(keep_data=not data_changed)
-            if weights is not None:
-                self.trainer.model.load_state_dict(weights)
-        if lr is not None:
-            self._spec = self._spec.with_changes(optimizer={**self._spec.optimizer.to_dict(), "lr": lr})
-            self.trainer.lr = lr
-        if reset:
-            self._rebuild(keep_data=True)
+        for kind, value in queue:
+            if kind == "spec":
+                spec, weights = value
+                self._rebuild(spec, weights)
+            elif kind == "lr":
+                self.trainer.lr = value
+                self._trained_spec = self._trained_spec.replace(lr=value)
+            elif kind == "reset":
+                self._rebuild(self._trained_spec)
+            elif kind == "save":
+                self._save(*value)
         return requested
 
-    def _rebuild(self, keep_data: bool) -> None:
-        data = self.trainer.data if keep_data else None
-        self.trainer = make_trainer(self._spec, data=data)
-        if not keep_data:
+    def _rebuild(self, spec: Spec, weights: dict | None = None) -> None:
+        old = self._trained_spec
+        same_data = spec.dataset == old.dataset and spec.seed == old.seed and spec.dtype == old.dtype
+        self.trainer = make_trainer(spec, data=self.trainer.data if same_data else None)
+        if weights is not None:
+            self.trainer.model.load_state_dict(weights)
+        self._trained_spec = spec
+        if not same_data:
             self._data_version += 1
+            self._data_arrays = self._arrays(self.trainer.data)
         self._rate_window.clear()
+
+    def _save(self, path: Path, future: Future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            save_model(path, self._trained_spec, self.trainer.model)
+        except FileProblem as error:
+            future.set_exception(error)
+        else:
+            future.set_result(f"Saved the model at epoch {self.trainer.epoch} to {path}")
+
+    @staticmethod
+    def _arrays(data: Split) -> tuple[np.ndarray, ...]:
+        """The points as arrays for drawing, made once per data set."""
+        return data.x_train.float().numpy(), data.y_train.numpy(), data.x_test.float().numpy(), data.y_test.numpy()
 
     def steps_per_second(self) -> float:
         window = [(t, s) for t, s in self._rate_window if t > time.perf_counter() - 2.0]
@@ -190,14 +277,17 @@ class Session:
         return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
 
     def _grid(self, trainer: Trainer) -> np.ndarray:
-        """The heatmap; recomputed at most a quarter of the time, so a big network still trains."""
+        """The heatmap; recomputed at most `GRID_SHARE` of the time, so a big network still trains."""
         now = time.perf_counter()
         cached = self._grid_cache
-        if cached is not None and cached[0] is trainer and cached[1] == trainer.steps:
+        if (
+            cached is not None
+            and cached[0] is trainer
+            and (cached[1] == trainer.steps or now - cached[2] < self._grid_seconds * (1 / GRID_SHARE - 1))
+        ):
             return cached[3]
-        if cached is not None and cached[0] is trainer and now - cached[2] < 3 * self._grid_seconds:
-            return cached[3]
-        grid = trainer.predict_grid(GRID_RESOLUTION).float().numpy()
+        score = class_one_score(trainer.predict(self._grid_points), self._trained_spec.loss)
+        grid = score.reshape(self._grid_resolution, self._grid_resolution).float().numpy()
         done = time.perf_counter()
         self._grid_seconds = done - now
         self._grid_cache = (trainer, trainer.steps, done, grid)
@@ -221,13 +311,12 @@ class Session:
         """The state to draw, with the decision-boundary grid; called in the worker thread."""
         trainer = self.trainer
         record = trainer.last_record
-        history = self._history(trainer)
-        data = trainer.data
         nan = float("nan")
         with self._lock:
             playing = self._playing or self._epochs_requested > 0
+        x_train, y_train, x_test, y_test = self._data_arrays
         return Snapshot(
-            spec=self._spec,
+            spec=self._trained_spec,
             data_version=self._data_version,
             epoch=trainer.epoch,
             steps=trainer.steps,
@@ -241,10 +330,10 @@ class Session:
             train_accuracy=record.train_accuracy if record else nan,
             test_loss=record.test_loss if record else nan,
             test_accuracy=record.test_accuracy if record else nan,
-            history=history,
+            history=self._history(trainer),
             grid=self._grid(trainer),
-            x_train=data.x_train.float().numpy(),
-            y_train=data.y_train.numpy(),
-            x_test=data.x_test.float().numpy(),
-            y_test=data.y_test.numpy(),
+            x_train=x_train,
+            y_train=y_train,
+            x_test=x_test,
+            y_test=y_test,
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
-import weakref
 from typing import ClassVar
 
 from PySide6.QtCore import QThread, Signal
@@ -16,17 +16,21 @@ from minidl_gui.session import Session, Snapshot
 class TrainingWorker(QThread):
     """Trains in its own thread; the GUI thread never trains.
 
+    While playing it trains until the next publish slot, so it never sleeps while there is work.
     At most `max_fps` snapshots a second are published, and at most one notification is ever
     waiting in the Qt event queue: a fast trainer replaces the pending snapshot instead of
     queueing another, and the window draws whatever is newest when it gets to it.
+
+    A worker has no Qt parent and is held here from `start()` until `stop()` has joined it, so a
+    window dropped without `close()` never destroys a running thread (which aborts the process);
+    every worker still running is stopped at interpreter exit.
     """
 
     snapshot_ready = Signal()
-    _instances: ClassVar[weakref.WeakSet[TrainingWorker]] = weakref.WeakSet()
+    _alive: ClassVar[set[TrainingWorker]] = set()
 
-    def __init__(self, session: Session, max_fps: float = 30.0, parent=None) -> None:
-        super().__init__(parent)
-        TrainingWorker._instances.add(self)
+    def __init__(self, session: Session, max_fps: float = 30.0) -> None:
+        super().__init__()
         self.session = session
         self.min_interval = 1.0 / max_fps
         self._quit = threading.Event()
@@ -35,23 +39,27 @@ class TrainingWorker(QThread):
         self._notified = False
         self.error: str | None = None
 
+    def start(self, *args) -> None:
+        TrainingWorker._alive.add(self)
+        super().start(*args)
+
     def run(self) -> None:  # the worker thread
+        session = self.session
         last_publish = 0.0
         dirty = True
         while not self._quit.is_set():
             try:
-                dirty |= self.session.advance(budget_s=self.min_interval / 2)
+                budget = last_publish + self.min_interval - time.perf_counter()
+                dirty |= session.advance(budget_s=max(0.0, budget))
                 now = time.perf_counter()
                 if dirty and now - last_publish >= self.min_interval:
-                    self._publish(self.session.snapshot())
+                    self._publish(session.snapshot())
                     last_publish, dirty = now, False
-                elif dirty:
-                    self.session.wait_for_request(self.min_interval - (now - last_publish))
-                elif not self.session.playing:
-                    self.session.wait_for_request(0.25)
+                elif not session.playing:  # nothing to train: sleep until a request (or the publish slot)
+                    session.wait_for_request(self.min_interval - (now - last_publish) if dirty else 0.25)
             except Exception:  # never let a bug kill the thread silently: pause and say so
                 self.error = traceback.format_exc(limit=4)
-                self.session.pause()
+                session.pause()
                 dirty = True
                 time.sleep(0.05)
 
@@ -72,10 +80,23 @@ class TrainingWorker(QThread):
     @classmethod
     def running(cls) -> list[TrainingWorker]:
         """Workers whose thread is still running (tests use this to catch dangling threads)."""
-        return [worker for worker in list(cls._instances) if worker.isRunning()]
+        return [worker for worker in list(cls._alive) if worker.isRunning()]
 
     def stop(self, timeout_ms: int = 1000) -> bool:
         """Ask the loop to end at the next step boundary and join the thread."""
         self._quit.set()
         self.session.interrupt()
-        return self.wait(timeout_ms)
+        stopped = self.wait(timeout_ms)
+        if stopped:
+            TrainingWorker._alive.discard(self)
+        return stopped
+
+    @classmethod
+    def stop_all(cls) -> None:
+        for worker in list(cls._alive):
+            if not worker.stop(5000):
+                worker.wait()
+            cls._alive.discard(worker)
+
+
+atexit.register(TrainingWorker.stop_all)

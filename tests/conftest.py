@@ -3,7 +3,10 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import: tests never need a screen
 
 import pytest
+import torch
 from hypothesis import settings
+
+torch.set_num_threads(1)  # small networks train fastest on one thread (and two test processes share the cores)
 
 settings.register_profile("default", max_examples=40, deadline=None)
 settings.load_profile("default")

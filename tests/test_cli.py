@@ -64,28 +64,81 @@ def test_reproduce_json():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--lr", "-1"], "argument --lr: expected a positive number, got -1"),
-        (["train", "--epochs", "zero"], "argument --epochs: expected a positive integer, got 'zero'"),
+        (["train", "--lr", "-1"], "argument --lr: must be >= 1e-06 and <= 10.0, got -1.0"),
+        (["train", "--epochs", "zero"], "argument --epochs: must be a positive integer, got 'zero'"),
         (["train", "--layers", "conv:3"], "unknown layer 'conv'"),
-        (["train", "--layers", "linear:0"], "invalid spec: layers[0].units: must be a positive integer"),
-        (["train", "--noise", "0.9"], "invalid spec: dataset.noise"),
-        (["train", "--spec", "/nonexistent/spec.json"], "cannot read --spec"),
-        (["reproduce", "--runs", "0"], "argument --runs: expected a positive integer, got 0"),
+        (["train", "--layers", "linear:0"], "in 'linear:0': units: must be a positive integer between 1 and 1024"),
+        (["train", "--layers", "tanh:3"], "a tanh layer takes no value"),
+        (["train", "--noise", "0.9"], "argument --noise: must be >= 0.0 and <= 0.5, got 0.9"),
+        (["train", "--optimizer", "adam", "--momentum", "0.9"], "invalid spec: optimizer.momentum: not an option"),
+        (["train", "--seed", "3000000000"], "argument --seed: must be an integer between 0 and 2147483647"),
+        (["train", "--spec", "/nonexistent/spec.json"], "--spec: /nonexistent/spec.json: no such file"),
+        (["train", "--spec", "/dev/zero"], "is not a regular file"),
+        (["train", "--save", "/nonexistent/dir/m.pt"], "--save: cannot write the model to /nonexistent/dir/m.pt"),
+        (["train", "--history", "/nonexistent/h.csv"], "--history: cannot write the history"),
+        (["train", "--save-spec", "/nonexistent/s.json"], "--save-spec: cannot write the spec"),
+        (["train", "--save", "."], "--save: . is a folder; give a file name for the model"),
+        (["reproduce", "--runs", "0"], "argument --runs: must be a positive integer between 1 and 10000, got 0"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
 def test_bad_flags_are_argparse_errors(args, message):
+    started = time.monotonic()
     result = minidl(*args, check=False)
     assert result.returncode == 2
     assert message in result.stderr and "usage:" in result.stderr
     assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 60  # refused before training, not after
+
+
+def test_spec_flag_takes_a_model_file_and_refuses_binary(tmp_path):
+    binary = tmp_path / "random.pt"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = minidl("train", "--spec", str(binary), check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is neither a JSON spec (it is not UTF-8 text) nor a minidl model file" in result.stderr
+    model = tmp_path / "m.pt"
+    minidl("train", *SMALL, "--epochs", "1", "--quiet", "--save", str(model))
+    rerun = json.loads(minidl("train", "--spec", str(model), "--epochs", "1", "--quiet", "--json").stdout)
+    assert rerun["epochs"] == 1  # the model's spec (8 units, 100 points) trained again
+
+
+def test_layer_types_come_from_the_registry(tmp_path):
+    spec = tmp_path / "s.json"
+    minidl(
+        "train",
+        *SMALL[:4],
+        "--layers",
+        "linear:6,gelu,linear:5,softplus:2",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--save-spec",
+        str(spec),
+    )
+    layers = json.loads(spec.read_text())["layers"]
+    assert layers == [
+        {"type": "linear", "units": 6},
+        {"type": "gelu"},
+        {"type": "linear", "units": 5},
+        {"type": "softplus", "beta": 2.0},
+    ]
+    help_text = minidl("train", "--help").stdout
+    for name in ("gelu", "softplus:BETA", "leaky_relu:SLOPE", "normal", "--nesterov", "--betas"):
+        assert name in help_text
+
+
+def test_divergence_message_names_the_flag():
+    result = minidl("train", *SMALL, "--loss", "mse", "--lr", "10", "--epochs", "5", "--quiet", check=False)
+    assert result.returncode == 1 and "Training diverged" in result.stdout and "--lr" in result.stdout
+    assert "reset" not in result.stdout.lower()
 
 
 @pytest.mark.parametrize(
     ("args", "header", "report"),
     [
-        (["train", *SMALL, "--epochs", "1000000", "--quiet"], "minidl train", "interrupted after"),
-        (["reproduce", "--runs", "3", "--epochs", "1000000", "--quiet"], None, "interrupted)"),
+        (["train", *SMALL, "--epochs", "1000000"], "minidl train", "interrupted after"),
+        (["reproduce", "--runs", "3", "--epochs", "1000000"], None, "interrupted)"),
     ],
     ids=["train", "reproduce"],
 )
@@ -94,9 +147,10 @@ def test_ctrl_c_stops_cleanly_and_reports(args, header, report):
         [sys.executable, "-m", "minidl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        if header:  # training has started once the header is out
+        if header:
             assert process.stdout.readline().startswith(header)
-        time.sleep(3.0)
+        # ready: the progress bar's first line is written after the first epoch, however slow the machine
+        assert "[" in process.stderr.readline()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     finally:

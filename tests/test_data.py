@@ -63,7 +63,7 @@ def test_noise_flips_that_fraction_of_labels():
     [
         (lambda: data.make("circle", 10), "unknown dataset 'circle'"),
         (lambda: data.make("disk", 0), "n must be a positive integer"),
-        (lambda: data.make("disk", 10, noise=0.7), r"noise is the fraction of flipped labels, in \[0, 0.5\], got 0.7"),
+        (lambda: data.make("disk", 10, noise=0.7), r"disk: noise must be >= 0.0 and <= 0.5, got 0.7"),
     ],
 )
 def test_bad_arguments(call, message):

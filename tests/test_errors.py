@@ -108,13 +108,13 @@ def test_bad_learning_rate(lr):
 
 def test_bad_optimizer_arguments():
     net = minidl.Linear(2, 2)
-    with pytest.raises(TypeError, match=r"lr must be a number, got '0.1'"):
+    with pytest.raises(TypeError, match=r"lr must be a finite number, got '0.1'"):
         minidl.SGD(net.param(), lr="0.1")
     with pytest.raises(ValueError, match=r"nesterov=True needs a positive momentum"):
         minidl.SGD(net.param(), lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match=r"momentum must be >= 0, got -0.5"):
+    with pytest.raises(ValueError, match=r"momentum must be >= 0.0, got -0.5"):
         minidl.SGD(net.param(), lr=0.1, momentum=-0.5)
-    with pytest.raises(ValueError, match=r"betas\[1\] must be in \[0, 1\), got 1.0"):
+    with pytest.raises(ValueError, match=r"betas\[1\] must be >= 0.0 and < 1.0, got 1.0"):
         minidl.Adam(net.param(), betas=(0.9, 1.0))
     with pytest.raises(TypeError, match=r"params\[0\] must be a \(parameter, gradient\) pair"):
         minidl.SGD([torch.ones(2)], lr=0.1)

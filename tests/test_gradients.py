@@ -8,18 +8,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl
+from minidl.registry import LAYERS, LINEAR
+from minidl.spec import Layer
 
 F64 = torch.float64
 dims = st.integers(1, 9)
 seeds = st.integers(0, 2**31 - 1)
 
-ACTIVATIONS = {
-    "relu": (minidl.ReLU, torch.relu),
-    "tanh": (minidl.Tanh, torch.tanh),
-    "sigmoid": (minidl.Sigmoid, torch.sigmoid),
-    "leaky": (lambda: minidl.LeakyReLU(0.1), lambda x: torch.where(x > 0, x, 0.1 * x)),
-    "identity": (minidl.Identity, lambda x: x),
+# torch.nn's module for every element-wise layer of the registry, given the layer's options.
+REFERENCES = {
+    "relu": lambda: torch.nn.ReLU(),
+    "tanh": lambda: torch.nn.Tanh(),
+    "sigmoid": lambda: torch.nn.Sigmoid(),
+    "leaky_relu": lambda slope: torch.nn.LeakyReLU(slope),
+    "gelu": lambda: torch.nn.GELU(),
+    "softplus": lambda beta: torch.nn.Softplus(beta),
+    "identity": lambda: torch.nn.Identity(),
 }
+ACTIVATIONS = sorted(name for name in LAYERS if name != LINEAR)
+
+
+def test_every_registered_activation_has_a_reference():
+    assert set(ACTIVATIONS) == set(REFERENCES)
 
 
 def rand(*shape, g):
@@ -65,17 +75,17 @@ def test_linear_on_any_leading_shape(lead, i, o, seed):
     assert_close(layer.grad_weight, w.grad)
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-@given(shape=st.lists(dims, min_size=1, max_size=4), seed=seeds)
-def test_activation_matches_autograd(name, shape, seed):
-    ours_cls, reference = ACTIVATIONS[name]
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@given(shape=st.lists(dims, min_size=1, max_size=4), seed=seeds, scale=st.floats(0.5, 10.0))
+def test_activation_matches_autograd(name, shape, seed, scale):
     g = torch.Generator().manual_seed(seed)
-    x, up = rand(*shape, g=g) * 3, rand(*shape, g=g)
+    x, up = rand(*shape, g=g) * 3 * scale, rand(*shape, g=g)
     x.view(-1)[0] = 0.0  # the kink of ReLU / LeakyReLU is checked too
+    options = {p.name: scale / 10 if p.name == "slope" else scale for p in LAYERS[name].params}
     xr = x.clone().requires_grad_()
-    ref = reference(xr)
+    ref = REFERENCES[name](**options)(xr)
     ref.backward(up)
-    module = ours_cls()
+    module = Layer.make(name, **options).build()
     assert_close(module(x), ref.detach())
     assert_close(module.backward(up), xr.grad)
     assert module.param() == []
@@ -132,7 +142,7 @@ def test_cross_entropy_is_stable_at_huge_logits():
     assert_close(grad, pr.grad)
 
 
-ARCH_PARTS = st.lists(st.tuples(st.integers(1, 8), st.sampled_from(sorted(ACTIVATIONS))), min_size=1, max_size=4)
+ARCH_PARTS = st.lists(st.tuples(st.integers(1, 8), st.sampled_from(ACTIVATIONS)), min_size=1, max_size=4)
 
 
 @given(widths=ARCH_PARTS, n=dims, in_dim=dims, seed=seeds, loss_name=st.sampled_from(sorted(LOSSES)))
@@ -140,8 +150,9 @@ def test_random_sequential_matches_autograd(widths, n, in_dim, seed, loss_name):
     g = torch.Generator().manual_seed(seed)
     modules, reference_fns, prev = [], [], in_dim
     for width, act in widths:
-        modules += [minidl.Linear(prev, width, generator=g, dtype=F64), ACTIVATIONS[act][0]()]
-        reference_fns += [None, ACTIVATIONS[act][1]]
+        layer = Layer.make(act)  # the registry's default options
+        modules += [minidl.Linear(prev, width, generator=g, dtype=F64), layer.build()]
+        reference_fns += [None, REFERENCES[act](**dict(layer.options))]
         prev = width
     classes = max(prev, 2)
     modules.append(minidl.Linear(prev, classes, generator=g, dtype=F64))

@@ -11,6 +11,14 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QListWidget, QPushButton
 
 import minidl
+from minidl.spec import Layer
+
+
+def choose(combo, name: str) -> None:
+    """Pick a registry entry in a combo by its name, as a user picks its display text."""
+    index = combo.findData(name)
+    assert index >= 0, name
+    combo.setCurrentIndex(index)
 
 
 def epoch_of(window) -> int:
@@ -35,6 +43,8 @@ def test_launch_has_the_named_widgets(window, qtbot):
         ("addLinearButton", QPushButton),
         ("addTanhButton", QPushButton),
         ("addReluButton", QPushButton),
+        ("addGeluButton", QPushButton),
+        ("addSoftplusButton", QPushButton),
         ("removeLayerButton", QPushButton),
         ("lossPlot", pg.PlotWidget),
         ("boundaryPlot", pg.PlotWidget),
@@ -115,7 +125,7 @@ def test_layer_edits_change_the_model_that_trains(window, qtbot):
 def test_impossible_layer_edit_is_refused_with_a_reason(window, qtbot):
     editor = window.layer_editor
     assert editor.remove_selected()
-    assert not editor.add({"type": "linear", "units": 0})
+    assert not editor.add(Layer("linear", (("units", 0),)))
     assert editor.error.isVisible() and "units" in editor.error.text()
     assert editor.list.count() == 5
 
@@ -147,7 +157,7 @@ def test_huge_lr_shows_the_banner_and_pauses(window, qtbot):
 
 
 def test_dataset_change_rebuilds_and_redraws(window, qtbot):
-    window.dataset_combo.setCurrentText("xor")
+    choose(window.dataset_combo, "xor")
     wait_snapshot(qtbot, window, lambda s: s.spec.dataset.name == "xor")
     assert len(window.boundary_plot.boundary_items) == 2
 
@@ -210,7 +220,9 @@ def test_app_without_a_display_explains_instead_of_crashing(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     assert "no display found" in app.display_problem()
     assert app.main([]) == 1
-    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("DISPLAY", ":97")  # a stale DISPLAY: nothing listens there
+    assert "no X server answers at DISPLAY=:97" in app.display_problem()
+    monkeypatch.setattr(app, "_x_server_answers", lambda display: True)
     assert app.display_problem() == ""
 
 
@@ -219,16 +231,17 @@ def test_save_and_open_experiment_restores_every_control(window, qtbot, tmp_path
 
     window.layer_editor.list.setCurrentRow(0)
     window.layer_editor.remove_selected()
-    window.dataset_combo.setCurrentText("moons")
+    choose(window.dataset_combo, "moons")
     window.optimizer_combo.setCurrentText("Adam")
     window.lr_control.spin.setValue(0.003)
+    assert window.session.spec.optimizer.lr == 0.003
     path = tmp_path / "experiment.json"
     assert window.save_experiment(path)
     saved = Spec.from_json(path.read_text())
     assert saved.dataset.name == "moons" and saved.optimizer.type == "adam" and len(saved.layers) == 5
 
     window.apply_spec(Spec())  # back to the defaults
-    assert window.dataset_combo.currentText() == "disk"
+    assert window.dataset_combo.currentData() == "disk"
     assert window.open_experiment(path)
     assert window.current_spec() == saved
     wait_snapshot(qtbot, window, lambda s: s.spec == saved)
@@ -252,12 +265,16 @@ def test_opening_a_spec_keeps_the_options_no_control_shows(window, qtbot, tmp_pa
     path = tmp_path / "custom.json"
     path.write_text(spec.to_json())
     assert window.open_experiment(path)
-    assert window.optimizer_combo.currentText() == "SGD + momentum"
+    assert window.optimizer_combo.currentText() == "SGD"
+    options = window.training_settings.option_fields
+    assert options["momentum"].value() == 0.5 and options["nesterov"].value() is True
+    assert options["weight_decay"].value() == 0.001
     assert window.current_spec() == spec  # momentum 0.5, nesterov, weight decay and lr_decay survive
     window.batch_spin.setValue(20)
-    assert window.current_spec() == spec.with_changes(batch_size=20)
+    assert window.current_spec() == spec.replace(batch_size=20)
     window.optimizer_combo.setCurrentText("Adam")
     assert window.current_spec().optimizer.type == "adam" and window.current_spec().optimizer.lr == 0.02
+    assert set(window.training_settings.option_fields) == {"betas", "eps", "weight_decay"}
 
 
 def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
@@ -266,7 +283,9 @@ def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
     window.toggle_play()
     wait_snapshot(qtbot, window, lambda s: s.epoch >= 3)
     path = tmp_path / "model.pt"
-    assert window.save_model(path)
+    future = window.save_model(path)
+    qtbot.waitUntil(future.done)
+    assert "Saved the model at epoch" in future.result()
     window.toggle_play()
     saved = torch.load(path, weights_only=True)["state"]
 
@@ -281,14 +300,14 @@ def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
     broken = tmp_path / "broken.pt"
     broken.write_bytes(path.read_bytes()[:100])
     assert not window.open_experiment(broken)
-    assert "not a readable minidl model file" in window.banner.label.text()
+    assert "is not a readable minidl model file" in window.banner.label.text()
 
 
 def test_a_network_too_big_for_live_training_is_refused_with_the_reason(window):
     editor = window.layer_editor
     editor.units.setValue(1024)
     editor.list.setCurrentRow(5)
-    assert editor.add({"type": "linear", "units": 1024})
-    assert not editor.add({"type": "linear", "units": 1024})  # 25*1024 + 1024*1024 + ... > 250,000
+    assert editor.add(Layer.make("linear", units=1024))
+    assert not editor.add(Layer.make("linear", units=1024))  # 25*1024 + 1024*1024 + ... > 250,000
     assert "Too big to train live" in editor.error.text() and editor.error.isVisible()
     assert len(editor.layers()) == 7

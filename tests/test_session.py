@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from minidl.spec import Spec
-from minidl_gui.session import GRID_RESOLUTION, Session
+from minidl_gui.grid import GRID_RESOLUTION
+from minidl_gui.session import Session
 
 SMALL = Spec.from_dict(
     {"dataset": {"n_train": 100, "n_test": 100}, "layers": [{"type": "linear", "units": 8}, {"type": "tanh"}]}
@@ -55,7 +56,7 @@ def test_new_spec_rebuilds_and_pauses():
     session = Session(SMALL)
     session.play()
     run_until(session, lambda: session.trainer.epoch >= 1)
-    session.set_spec(SMALL.with_changes(layers=[{"type": "linear", "units": 5}, {"type": "relu"}]))
+    session.set_spec(SMALL.replace(layers=[{"type": "linear", "units": 5}, {"type": "relu"}]))
     session.advance(0.01)
     assert session.trainer.epoch == 0 and not session.playing
     assert session.trainer.model[0].out_dim == 5
@@ -66,7 +67,7 @@ def test_snapshot_has_the_grid_and_the_data():
     snapshot = session.snapshot()
     assert snapshot.grid.shape == (GRID_RESOLUTION, GRID_RESOLUTION)
     assert snapshot.x_train.shape == (100, 2) and snapshot.epoch == 0
-    session.set_spec(SMALL.with_changes(seed=5))
+    session.set_spec(SMALL.replace(seed=5))
     session.advance(0.01)
     assert session.snapshot().data_version == snapshot.data_version + 1
 

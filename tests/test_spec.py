@@ -21,7 +21,7 @@ def test_default_spec_is_the_report_net():
     assert REPORT.describe() == "2-25-25-25-2, tanh"
 
 
-@pytest.mark.parametrize("spec", [Spec(), REPORT, BEST, Spec(layers=(Layer("leaky_relu", slope=0.2),))])
+@pytest.mark.parametrize("spec", [Spec(), REPORT, BEST, Spec(layers=(Layer.make("leaky_relu", slope=0.2),))])
 def test_json_round_trip_is_identity(spec):
     text = spec.to_json()
     assert Spec.from_json(text) == spec
@@ -50,16 +50,20 @@ BAD_SPECS = [
     ({"layers": [{"type": "linear"}]}, "layers[0].units: missing"),
     ({"layers": [{"type": "conv"}]}, "layers[0].type: must be one of linear, tanh"),
     ({"layers": [{"units": 3}]}, "layers[0].type: missing"),
-    ({"layers": [{"type": "tanh", "units": 3}]}, "layers[0].units: only a linear layer has units"),
+    ({"layers": [{"type": "tanh", "units": 3}]}, "layers[0].units: not an option of a tanh layer (its options: none)"),
+    ({"layers": [{"type": "leaky_relu", "units": 3}]}, "layers[0].units: not an option of a leaky_relu layer"),
+    ({"layers": [{"type": "softplus", "beta": 0}]}, "layers[0].beta: must be > 0.0 and <= 100.0, got 0"),
     ({"layers": "linear"}, "layers: must be a list"),
     ({"layers": ["tanh"]}, "layers[0]: must be an object"),
-    ({"optimizer": {"lr": -0.1}}, "optimizer.lr: must be > 0.0"),
-    ({"optimizer": {"lr": 0}}, "optimizer.lr: must be > 0.0"),
+    ({"optimizer": {"lr": -0.1}}, "optimizer.lr: must be >= 1e-06 and <= 10.0, got -0.1"),
+    ({"optimizer": {"lr": 0}}, "optimizer.lr: must be >= 1e-06"),
+    ({"optimizer": {"lr": 1e-7}}, "optimizer.lr: must be >= 1e-06"),
     ({"optimizer": {"lr": "fast"}}, "optimizer.lr: must be a finite number, got 'fast'"),
     ({"optimizer": {"type": "rmsprop"}}, "optimizer.type: must be one of sgd, adam"),
     ({"optimizer": {"type": "adam", "momentum": 0.9}}, "optimizer.momentum: not an option of 'adam'"),
-    ({"optimizer": {"nesterov": True}}, "optimizer.nesterov: needs a positive optimizer.momentum"),
-    ({"optimizer": {"type": "adam", "betas": [0.9, 1.0]}}, "optimizer.betas[1]: must be < 1"),
+    ({"optimizer": {"nesterov": True}}, "optimizer: SGD: nesterov=True needs a positive momentum"),
+    ({"optimizer": {"type": "adam", "betas": [0.9, 1.0]}}, "optimizer.betas[1]: must be >= 0.0 and < 1.0, got 1.0"),
+    ({"optimizer": {"type": "adam", "betas": 0.9}}, "optimizer.betas: must be a list of 2 finite numbers"),
     ({"dataset": {"name": "circle"}}, "dataset.name: must be one of disk"),
     ({"dataset": {"noise": 0.9}}, "dataset.noise: must be >= 0.0 and <= 0.5, got 0.9"),
     ({"dataset": {"n_train": 0}}, "dataset.n_train: must be a positive integer"),
@@ -67,9 +71,12 @@ BAD_SPECS = [
     ({"loss": "hinge"}, "loss: must be one of mse, cross_entropy, got 'hinge'"),
     ({"batch_size": True}, "batch_size: must be a positive integer, got True"),
     ({"epochs": -5}, "epochs: must be a positive integer"),
-    ({"seed": -1}, "seed: must be an integer >= 0, got -1"),
+    ({"seed": -1}, "seed: must be an integer between 0 and 2147483647, got -1"),
+    ({"seed": 3_000_000_000}, "seed: must be an integer between 0 and 2147483647, got 3000000000"),
+    ({"shuffle": "yes"}, "shuffle: must be true or false, got 'yes'"),
+    ({"init": "A" * 1_000_000}, "init: must be one of default, xavier, he, zeros, normal, got 'AAAA"),
     ({"dtype": "float16"}, "dtype: must be one of float32, float64"),
-    ({"init": "glorot"}, "init: must be one of default, xavier, he, zeros"),
+    ({"init": "glorot"}, "init: must be one of default, xavier, he, zeros, normal"),
     ({"lr": 0.1}, "spec: unknown field 'lr'"),
     ({"lr_decay": 0}, "lr_decay: must be > 0.0 and <= 1.0, got 0"),
     ({"lr_decay": 1.5}, "lr_decay: must be > 0.0 and <= 1.0, got 1.5"),
@@ -89,7 +96,7 @@ def test_bad_json():
 
 
 def test_save_and_load_predicts_the_same(tmp_path):
-    spec = Spec(layers=(Layer("linear", 7), Layer("relu")), epochs=2, loss="cross_entropy")
+    spec = Spec(layers=(Layer.make("linear", units=7), Layer.make("relu")), epochs=2, loss="cross_entropy")
     experiment = build(spec)
     points = torch.rand(50, 2)
     before = experiment.model(points)
@@ -107,20 +114,20 @@ def test_truncated_or_foreign_file_is_a_clear_error(tmp_path):
     data = path.read_bytes()
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"truncated\.pt: not a readable minidl model file"):
+    with pytest.raises(ValueError, match=r"truncated\.pt is not a readable minidl model file"):
         load_model(truncated)
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
-    with pytest.raises(ValueError, match=r"foreign\.pt: not a minidl model file"):
+    with pytest.raises(ValueError, match=r"foreign\.pt is not a minidl model file"):
         load_model(foreign)
     text = tmp_path / "notes.pt"
     text.write_text("hello")
-    with pytest.raises(ValueError, match=r"notes\.pt: not a readable minidl model file"):
+    with pytest.raises(ValueError, match=r"notes\.pt is not a readable minidl model file"):
         load_model(text)
 
 
 def test_weights_that_do_not_fit_the_spec(tmp_path):
-    small = Spec(layers=(Layer("linear", 3),))
+    small = Spec(layers=(Layer.make("linear", units=3),))
     path = tmp_path / "model.pt"
     save_model(path, small, build(small).model)
     payload = torch.load(path, weights_only=True)

@@ -1,48 +1,24 @@
-"""Learning rate: a log-scale slider and an exact numeric entry, kept in step, 1e-5 to 10."""
+"""Learning rate: a log-scale slider and an exact numeric entry, kept in step, over the range of
+`minidl.registry.LR`; beside them, read-only, the current rate when a decay lowers it."""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-LR_MIN, LR_MAX = 1e-5, 10.0
+from minidl.registry import LR
+from minidl_gui.widgets.fields import NumberSpin, format_number
+from minidl_gui.widgets.quiet import signals_blocked
+
 TICKS_PER_DECADE = 100
 
 
-class LearningRateSpin(QDoubleSpinBox):
-    """Shows 3 significant digits (`0.001`, `2.5e-05`); arrow keys step by 10^(1/10)."""
-
+class LearningRateSpin(NumberSpin):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(LR, parent)
         self.setObjectName("learningRateSpin")
-        self.setDecimals(12)
-        self.setRange(LR_MIN, LR_MAX)
-        self.setKeyboardTracking(False)  # emit when the typing is done, not for "0.0" on the way
-        self.setMinimumWidth(110)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.3g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        try:
-            value = float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-        if LR_MIN <= value <= LR_MAX:
-            return QValidator.State.Acceptable, text, pos
-        return QValidator.State.Intermediate, text, pos
-
-    def stepBy(self, steps: int) -> None:
-        self.setValue(min(LR_MAX, max(LR_MIN, self.value() * 10 ** (steps / 10))))
 
 
 class LearningRateControl(QWidget):
@@ -52,42 +28,53 @@ class LearningRateControl(QWidget):
         super().__init__(parent)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("learningRateSlider")
-        self.slider.setRange(round(math.log10(LR_MIN) * TICKS_PER_DECADE), round(math.log10(LR_MAX) * TICKS_PER_DECADE))
-        self.slider.setToolTip("Learning rate, log scale from 1e-5 to 10")
+        self.slider.setRange(self._tick(LR.low), self._tick(LR.high))
+        self.slider.setToolTip(f"Learning rate, log scale from {LR.low:g} to {LR.high:g}")
         self.spin = LearningRateSpin()
-        self.spin.setToolTip("Learning rate: type an exact value (1e-5 to 10)")
-        layout = QHBoxLayout(self)
+        self.spin.setToolTip(f"Learning rate: type an exact value ({LR.low:g} to {LR.high:g}); Enter applies it")
+        self.current = QLabel()
+        self.current.setObjectName("currentLrLabel")
+        self.current.setToolTip("The learning rate in use now, after the decay of every epoch")
+        self.current.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.spin)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.spin)
-        self._syncing = False
+        layout.addLayout(row)
+        layout.addWidget(self.current)
         self.set_lr(lr)
         self.slider.valueChanged.connect(self._from_slider)
         self.spin.valueChanged.connect(self._from_spin)
+
+    @staticmethod
+    def _tick(lr: float) -> int:
+        return round(math.log10(lr) * TICKS_PER_DECADE)
 
     def lr(self) -> float:
         return self.spin.value()
 
     def set_lr(self, lr: float) -> None:
-        """Set both controls without emitting `lr_changed`."""
-        self._syncing = True
-        self.spin.setValue(lr)
-        self.slider.setValue(round(math.log10(lr) * TICKS_PER_DECADE))
-        self._syncing = False
+        """Show the base learning rate in both controls without emitting `lr_changed`."""
+        with signals_blocked(self.spin, self.slider):
+            self.spin.setValue(lr)
+            self.slider.setValue(self._tick(lr))
+
+    def show_current(self, current: float, base: float) -> None:
+        """The rate in use now; shown only where it differs from the base (a decay is running)."""
+        differs = not math.isclose(current, base, rel_tol=1e-9)
+        if differs:
+            self.current.setText(f"now {format_number(float(f'{current:.4g}'))} (decayed)")
+        self.current.setVisible(differs)
 
     def _from_slider(self, tick: int) -> None:
-        if self._syncing:
-            return
-        lr = float(f"{10 ** (tick / TICKS_PER_DECADE):.3g}")
-        self._syncing = True
-        self.spin.setValue(lr)
-        self._syncing = False
-        self.lr_changed.emit(self.spin.value())
+        lr = min(LR.high, max(LR.low, float(f"{10 ** (tick / TICKS_PER_DECADE):.3g}")))
+        with signals_blocked(self.spin):
+            self.spin.setValue(lr)
+        self.lr_changed.emit(lr)
 
     def _from_spin(self, lr: float) -> None:
-        if self._syncing:
-            return
-        self._syncing = True
-        self.slider.setValue(round(math.log10(lr) * TICKS_PER_DECADE))
-        self._syncing = False
+        with signals_blocked(self.slider):
+            self.slider.setValue(self._tick(lr))
         self.lr_changed.emit(lr)

@@ -1,66 +1,71 @@
-"""Training settings: learning rate (live), loss, optimizer and batch size (these rebuild)."""
+"""Training settings: learning rate (live), its decay, loss, optimizer and its options, batch
+size and initial weights (these rebuild). Every control is derived from the spec's fields and
+the registries."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QFormLayout, QWidget
 
-from minidl.spec import Spec
-from minidl_gui.widgets.lr_control import LR_MAX, LR_MIN, LearningRateControl
-from minidl_gui.widgets.quiet import signals_blocked
+from minidl.registry import INITS, LOSSES, OPTIMIZERS
+from minidl.spec import FIELDS, Spec
+from minidl_gui.widgets.fields import Field
+from minidl_gui.widgets.lr_control import LearningRateControl
+from minidl_gui.widgets.settings_group import Request, SettingsGroup
 
-OPTIMIZERS = {"SGD": ("sgd", 0.0), "SGD + momentum": ("sgd", 0.9), "Adam": ("adam", 0.0)}
-LOSSES = {"MSE (summed)": "mse", "Cross-entropy": "cross_entropy"}
-
-
-def optimizer_choice(spec: Spec) -> str:
-    """The combo entry that describes a spec's optimizer (any momentum counts as 'SGD + momentum')."""
-    if spec.optimizer.type == "adam":
-        return "Adam"
-    return "SGD + momentum" if spec.optimizer.momentum else "SGD"
+ROWS = (("lr_decay", None), ("loss", LOSSES), ("optimizer", OPTIMIZERS))
+AFTER_OPTIONS = (("batch_size", None), ("init", INITS))
 
 
-class TrainingSettings(QGroupBox):
-    changed = Signal()  # loss, optimizer or batch size: the model is rebuilt
-    lr_changed = Signal(float)  # applied live, no rebuild
-
-    def __init__(self, spec: Spec, parent=None) -> None:
-        super().__init__("Training", parent)
+class TrainingSettings(SettingsGroup):
+    def __init__(self, spec: Spec, request: Request, parent=None) -> None:
+        super().__init__("Training", request, parent)
         self.lr_control = LearningRateControl(spec.optimizer.lr)
-        self.loss_combo = QComboBox()
-        self.loss_combo.setObjectName("lossCombo")
-        self.loss_combo.addItems(list(LOSSES))
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.setObjectName("optimizerCombo")
-        self.optimizer_combo.addItems(list(OPTIMIZERS))
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setObjectName("batchSizeSpin")
-        self.batch_spin.setRange(1, 1000)
-        form = QFormLayout(self)
+        self.lr_control.lr_changed.connect(lambda lr: self.request(lr=lr))
+        self.fields: dict[str, Field] = {}
+        form = self.form = QFormLayout(self)
         form.addRow("Learning rate", self.lr_control)
-        form.addRow("Loss", self.loss_combo)
-        form.addRow("Optimizer", self.optimizer_combo)
-        form.addRow("Batch size", self.batch_spin)
+        for name, registry in (*ROWS, *AFTER_OPTIONS):
+            field = self.fields[name] = Field(FIELDS[name], registry)
+            field.edited.connect(lambda value, name=name: self.request(**{name: value}))
+        for name, _ in ROWS:
+            form.addRow(FIELDS[name].title, self.fields[name])
+        self.options = QWidget()  # the optimizer's own options, rebuilt when its type changes
+        self.option_fields: dict[str, Field] = {}
+        self._options_type = ""
+        form.addRow(self.options)
+        for name, _ in AFTER_OPTIONS:
+            form.addRow(FIELDS[name].title, self.fields[name])
+        form.addRow(self.error)
+        # short names, used by tests and scripts
+        self.loss_combo = self.fields["loss"].controls[0]
+        self.optimizer_combo = self.fields["optimizer"].controls[0]
+        self.batch_spin = self.fields["batch_size"].controls[0]
         self.set_spec(spec)
-        self.lr_control.lr_changed.connect(self.lr_changed)
-        self.loss_combo.currentIndexChanged.connect(self.changed)
-        self.optimizer_combo.currentIndexChanged.connect(self.changed)
-        self.batch_spin.valueChanged.connect(self.changed)
+
+    def _build_options(self, kind: str) -> None:
+        self.options.deleteLater()
+        self.options = QWidget()
+        form = QFormLayout(self.options)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.option_fields = {}
+        for param in OPTIMIZERS[kind].params:
+            if param.name == "lr":  # it has its own control above
+                continue
+            field = self.option_fields[param.name] = Field(param)
+            field.edited.connect(lambda value, name=param.name: self.request(**{name: value}))
+            form.addRow(param.title if param.kind is not bool else "", field)
+        self.form.insertRow(len(ROWS) + 1, self.options)
+        self._options_type = kind
 
     def set_spec(self, spec: Spec) -> None:
-        """Show `spec`'s settings without emitting anything."""
-        with signals_blocked(self.loss_combo, self.optimizer_combo, self.batch_spin):
-            self.lr_control.set_lr(min(max(spec.optimizer.lr, LR_MIN), LR_MAX))
-            self.loss_combo.setCurrentIndex(list(LOSSES.values()).index(spec.loss))
-            self.optimizer_combo.setCurrentText(optimizer_choice(spec))
-            self.batch_spin.setValue(spec.batch_size)
+        """Show `spec`'s settings exactly, without emitting anything."""
+        self.lr_control.set_lr(spec.optimizer.lr)
+        for name, field in self.fields.items():
+            field.set_value(spec.optimizer.type if name == "optimizer" else getattr(spec, name))
+        if spec.optimizer.type != self._options_type:
+            self._build_options(spec.optimizer.type)
+        for name, field in self.option_fields.items():
+            field.set_value(spec.optimizer.get(name))
 
-    def apply_to(self, spec: Spec, raw: dict) -> None:
-        """Write the settings into `raw` (a spec dict); an unchanged optimizer keeps its other options."""
-        choice = self.optimizer_combo.currentText()
-        if choice != optimizer_choice(spec):
-            kind, momentum = OPTIMIZERS[choice]
-            raw["optimizer"] = {"type": kind, **({"momentum": momentum} if kind == "sgd" else {})}
-        raw["optimizer"]["lr"] = self.lr_control.lr()
-        raw["loss"] = LOSSES[self.loss_combo.currentText()]
-        raw["batch_size"] = self.batch_spin.value()
+    def show_current_lr(self, current: float, base: float) -> None:
+        self.lr_control.show_current(current, base)

@@ -1,0 +1,128 @@
+"""Reading files from users (hostile until read) and writing files atomically.
+
+Reads: only regular files (a FIFO, a device or a folder is refused without blocking), of a
+bounded size, text as UTF-8 with or without a byte-order mark. Writes: into a temporary file in
+the same folder, then `os.replace`, so a failed save (disk full, no permission) never harms the
+file that was there and leaves nothing behind. Problems are `FileProblem`s: one plain sentence
+that names the file once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+MAX_TEXT_BYTES = 1 << 20  # a spec is a few kB; 1 MiB is plenty
+MAX_MODEL_BYTES = 1 << 30  # the largest network a spec allows, in float32, with room
+
+
+class FileProblem(ValueError):
+    """A file could not be read or written; the message says why in one sentence."""
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("kiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def read_bytes(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or a `FileProblem`."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise FileProblem(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FileProblem(f"{path} is a folder, not a {what}") from None
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot open it ({error.strerror or error})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileProblem(f"{path} is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(f"{path} is not a regular file (a device, pipe or socket), so it is not a {what}")
+        if info.st_size > limit:
+            raise FileProblem(f"{path} is {_size(info.st_size)}, too large for a {what} (at most {_size(limit)})")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot read it ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read it
+        raise FileProblem(f"{path} is too large for a {what} (at most {_size(limit)})")
+    return data
+
+
+def read_text(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str = "text file") -> str:
+    """A UTF-8 text file (a byte-order mark is allowed), or a `FileProblem`."""
+    data = read_bytes(path, limit, what)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileProblem(f"{Path(path)} is not a text file (it is not UTF-8), so it is not a {what}") from None
+
+
+def check_writable(path: str | os.PathLike, what: str = "file") -> Path:
+    """Refuse, before any work is done, a path that could not be written: a folder, a missing or
+    read-only folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise FileProblem(f"{path} is a folder; give a file name for the {what}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise FileProblem(f"cannot write the {what} to {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise FileProblem(f"cannot write the {what} to {path}: the folder {parent} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise FileProblem(f"cannot write the {what} to {path}: the file is read-only")
+    return path
+
+
+def _new_file_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)  # keep an existing file's permissions
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None], what: str = "file") -> None:
+    """Write through `write(handle)` into a temporary file beside `path`, then replace `path`.
+
+    On any failure the old file is untouched, the temporary file is removed and a
+    `FileProblem` says why.
+    """
+    path = check_writable(path, what)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".minidl-", suffix=".tmp")
+    except OSError as error:
+        raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _new_file_mode(path))
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
+        if isinstance(error, RuntimeError):  # torch.save reports write errors as RuntimeError
+            raise FileProblem(f"cannot write the {what} to {path} (the disk may be full)") from None
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, what: str = "file") -> None:
+    write_atomic(path, lambda handle: handle.write(text.encode("utf-8")), what)

@@ -1,0 +1,34 @@
+"""A group of controls that edit the spec through one `request(**changes) -> problem` callable.
+
+The group never decides what is valid: the session does (the spec's ranges and the app's
+limits). A refused edit shows its reason under the group; the window then shows the spec as
+it is, so the controls never drift from what is trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QGroupBox, QLabel
+
+Request = Callable[..., str]  # request(**changes) -> '' when accepted, else why not
+
+
+class SettingsGroup(QGroupBox):
+    def __init__(self, title: str, request: Request, parent=None) -> None:
+        super().__init__(title, parent)
+        self._request = request
+        self.error = QLabel()
+        self.error.setObjectName(f"{type(self).__name__[:1].lower()}{type(self).__name__[1:]}Error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b03a2e; font-weight: 600;")
+        self.error.hide()
+
+    def request(self, **changes) -> bool:
+        problem = self._request(**changes)
+        self.show_problem(problem)
+        return not problem
+
+    def show_problem(self, problem: str) -> None:
+        self.error.setText(problem)
+        self.error.setVisible(bool(problem))
