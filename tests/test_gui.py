@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QListWidget, QPushButton
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QListWidget, QPushButton
 
 import minidl
 from minidl.spec import Layer
@@ -311,3 +311,34 @@ def test_a_network_too_big_for_live_training_is_refused_with_the_reason(window):
     assert not editor.add(Layer.make("linear", units=1024))  # 25*1024 + 1024*1024 + ... > 250,000
     assert "Too big to train live" in editor.error.text() and editor.error.isVisible()
     assert len(editor.layers()) == 7
+
+
+def test_every_registry_entry_has_its_control(window):
+    from minidl.registry import DATASETS, INITS, LAYERS, LOSSES, OPTIMIZERS
+    from minidl_gui.widgets.layer_editor import pascal
+
+    for name, entry in LAYERS.items():
+        button = window.findChild(QPushButton, f"add{pascal(name)}Button")
+        assert (button is not None) == entry.editor, name
+    for combo_name, registry in (
+        ("lossCombo", LOSSES),
+        ("optimizerCombo", OPTIMIZERS),
+        ("datasetCombo", DATASETS),
+        ("initCombo", INITS),
+    ):
+        combo = window.findChild(QComboBox, combo_name)
+        assert [combo.itemData(i) for i in range(combo.count())] == list(registry), combo_name
+        assert [combo.itemText(i) for i in range(combo.count())] == [e.display for e in registry.values()]
+
+
+def test_adding_a_gelu_and_a_softplus_trains_them(window, qtbot):
+    editor = window.layer_editor
+    editor.list.setCurrentRow(1)
+    qtbot.mouseClick(window.findChild(QPushButton, "addGeluButton"), Qt.MouseButton.LeftButton)
+    editor.option_fields["beta"].set_value(2.0)
+    qtbot.mouseClick(window.findChild(QPushButton, "addSoftplusButton"), Qt.MouseButton.LeftButton)
+    assert [layer.type for layer in window.session.spec.layers][:4] == ["linear", "tanh", "gelu", "softplus"]
+    assert window.session.spec.layers[3].beta == 2.0 and "beta 2" in editor.list.item(3).text()
+    window.toggle_play()
+    wait_snapshot(qtbot, window, lambda s: s.epoch >= 1 and s.spec.layers[2].type == "gelu")
+    assert isinstance(model_of(window)[2], minidl.GELU) and model_of(window)[3].beta == 2.0
