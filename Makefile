@@ -1,16 +1,19 @@
 # `make app` and `make test` set everything up on a fresh machine (a venv in .venv), then run.
 PYTHON ?= python3
 VENV   ?= .venv
-# A CPU build of torch; on a CUDA machine use e.g. `make TORCH=torch app`.
-TORCH  ?= torch==2.13.0
-BIN    := $(VENV)/bin
+# Which torch, and from where. From PyPI, torch on Linux is the CUDA build (several GB); PyTorch's
+# CPU index gives the small CPU-only build: `make TORCH_INDEX=https://download.pytorch.org/whl/cpu app`.
+TORCH       ?= torch==2.13.0
+TORCH_INDEX ?=
+BIN         := $(VENV)/bin
+PIP         := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: app demo reproduce test lint bench screenshot clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[gui,test]"
+	$(PIP) $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)") "$(TORCH)"
+	$(PIP) -e ".[test]"
 	touch $@
 
 app: $(VENV)/.installed
@@ -22,12 +25,18 @@ demo: $(VENV)/.installed
 reproduce: $(VENV)/.installed
 	$(BIN)/minidl reproduce
 
-test: $(VENV)/.installed
-	$(BIN)/ruff check minidl minidl_gui tests benchmarks
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check minidl minidl_gui tests benchmarks
+	$(BIN)/ruff format --check --quiet minidl minidl_gui tests benchmarks
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/train_step.py
+
+screenshot: $(VENV)/.installed
+	$(BIN)/python -m minidl_gui.screenshot
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis .ruff_cache

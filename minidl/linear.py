@@ -67,6 +67,17 @@ class Linear(Module):
         self._ones: Tensor | None = None  # (N,) ones: the bias gradient is one addmv
 
     def forward(self, x: Tensor) -> Tensor:
+        w = self.weight
+        if not (  # the hot path in one test; anything else takes the careful path below
+            type(x) is Tensor and x.dtype is w.dtype and x.is_cpu and w.is_cpu and x.dim() == 2
+        ) or x.shape[1] != self.in_dim:
+            return self._forward_checked(x)
+        self._input = x
+        if self.bias is None:
+            return x.mm(w.t())
+        return torch.addmm(self.bias, x, w.t())
+
+    def _forward_checked(self, x: Tensor) -> Tensor:
         x = input_tensor(self._name(), x, self.weight)
         if x.dim() == 0 or x.shape[-1] != self.in_dim:
             raise ValueError(f"{self._name()}: expected input of shape (N, {self.in_dim}), got {tuple(x.shape)}")
@@ -89,12 +100,13 @@ class Linear(Module):
             )
         if g.dim() != 2:
             return self.backward(g.reshape(-1, self.out_dim)).reshape(*g.shape[:-1], self.in_dim)
-        self.grad_weight.addmm_(g.t(), x)
+        gt = g.t()
+        self.grad_weight.addmm_(gt, x)
         if self.grad_bias is not None:
             ones = self._ones
-            if ones is None or ones.shape[0] != g.shape[0] or ones.dtype != g.dtype or ones.device != g.device:
+            if ones is None or ones.shape[0] != g.shape[0] or ones.dtype is not g.dtype or ones.device != g.device:
                 ones = self._ones = torch.ones(g.shape[0], dtype=g.dtype, device=g.device)
-            self.grad_bias.addmv_(g.t(), ones)
+            self.grad_bias.addmv_(gt, ones)
         return g.mm(self.weight)
 
     def _forget_cache(self) -> None:

@@ -22,6 +22,7 @@ class _Loss(Module):
         if reduction not in REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
+        self._cached_minus_ones: Tensor | None = None
 
     def __call__(self, prediction: Tensor, target: Tensor) -> Tensor:  # type: ignore[override]
         return self.forward(prediction, target)
@@ -38,7 +39,7 @@ class _Loss(Module):
             raise TypeError(f"{name}: prediction must be a floating tensor, got {prediction.dtype}")
         if prediction.dim() < 2:
             raise ValueError(f"{name}: prediction must have shape (N, C), got {tuple(prediction.shape)}")
-        if target.device != prediction.device:
+        if target.is_cpu != prediction.is_cpu or (not target.is_cpu and target.device != prediction.device):
             raise RuntimeError(f"{name}: target is on {target.device}, prediction on {prediction.device}")
         if target.is_floating_point():
             if target.shape != prediction.shape:
@@ -49,18 +50,44 @@ class _Loss(Module):
             if target.dtype != prediction.dtype:
                 raise TypeError(f"{name}: target dtype {target.dtype} differs from prediction dtype {prediction.dtype}")
             return prediction, target, False
-        if target.dtype.is_complex or target.dtype == torch.bool:
-            raise TypeError(f"{name}: target must be class indices (integer) or float, got {target.dtype}")
+        if target.dtype != torch.int64:
+            if target.dtype.is_complex or target.dtype == torch.bool:
+                raise TypeError(f"{name}: target must be class indices (integer) or float, got {target.dtype}")
+            target = target.long()
         if target.shape != prediction.shape[:-1]:
             raise ValueError(
                 f"{name}: class-index target must have shape {tuple(prediction.shape[:-1])} for prediction "
                 f"{tuple(prediction.shape)}, got {tuple(target.shape)}"
             )
-        classes = prediction.shape[-1]
-        if target.numel() and bool(((target < 0) | (target >= classes)).any()):
-            bad = target[(target < 0) | (target >= classes)][0].item()
-            raise ValueError(f"{name}: class index {bad} out of range for {classes} classes")
+        if not target.is_cpu and target.numel():  # on the CPU, the indexing kernel itself refuses
+            low, high = torch.aminmax(target)
+            if low.item() < 0 or high.item() >= prediction.shape[-1]:
+                raise self._index_error(target, prediction.shape[-1])
         return prediction, target, True
+
+    def _index_error(self, target: Tensor, classes: int) -> ValueError:
+        bad = target[(target < 0) | (target >= classes)][0].item()
+        return ValueError(f"{type(self).__name__}: class index {bad} out of range for {classes} classes")
+
+    def _subtract_one_at(self, values: Tensor, target: Tensor) -> Tensor:
+        """`values - one_hot(target)` in one kernel and no one-hot tensor; indices checked on the way.
+
+        Hot: it runs every step with class-index targets, so the -1 source is cached and the rare
+        cases (a new shape, dtype or device, a bad index) are found by the kernel's own refusal.
+        """
+        index = target.unsqueeze(-1)
+        minus_ones = self._cached_minus_ones
+        if minus_ones is None or minus_ones.shape != index.shape or minus_ones.dtype is not values.dtype:
+            minus_ones = self._cached_minus_ones = torch.full(
+                index.shape, -1.0, dtype=values.dtype, device=values.device
+            )
+        try:
+            return values.scatter_add(-1, index, minus_ones)
+        except RuntimeError:
+            if minus_ones.device != values.device:
+                self._cached_minus_ones = None
+                return self._subtract_one_at(values, target)
+            raise self._index_error(target, values.shape[-1]) from None
 
     def _samples(self, prediction: Tensor) -> int:
         return prediction.shape[-2]
@@ -79,7 +106,7 @@ def one_hot(target: Tensor, classes: int, like: Tensor) -> Tensor:
 class LossMSE(_Loss):
     """Squared error, summed (`reduction="sum"`, the report's definition) or averaged.
 
-    Note PyTorch's `MSELoss` defaults to the mean. Class-index targets become one-hot vectors.
+    Note PyTorch's `MSELoss` defaults to the mean. Class-index targets count as one-hot vectors.
     """
 
     def __init__(self, reduction: str = "sum") -> None:
@@ -89,8 +116,9 @@ class LossMSE(_Loss):
     def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
         prediction, target, indices = self._check(prediction, target)
         if indices:
-            target = one_hot(target, prediction.shape[-1], prediction)
-        diff = prediction - target
+            diff = self._subtract_one_at(prediction, target)
+        else:
+            diff = prediction - target
         flat = diff.view(-1)
         loss = torch.dot(flat, flat)
         if self.reduction == "mean":
@@ -132,7 +160,10 @@ class LossCrossEntropy(_Loss):
         total = exp.sum(-1, keepdim=True)
         log_probabilities = shifted - total.log()
         if indices:
-            loss = -log_probabilities.gather(-1, target.unsqueeze(-1)).sum()
+            try:
+                loss = -log_probabilities.gather(-1, target.unsqueeze(-1)).sum()
+            except RuntimeError:
+                raise self._index_error(target, prediction.shape[-1]) from None
         else:
             loss = -torch.dot(target.reshape(-1), log_probabilities.view(-1))
         self._scale = 1.0 / self._samples(prediction) if self.reduction == "mean" else 1.0
@@ -146,8 +177,7 @@ class LossCrossEntropy(_Loss):
         if p is None or target is None:
             raise self._no_forward_error()
         if self._indices:
-            index = target.unsqueeze(-1)
-            grad = p.scatter_add(-1, index, torch.full(index.shape, -1.0, dtype=p.dtype, device=p.device))
+            grad = self._subtract_one_at(p, target)
         else:  # d/dx of -sum_k t_k log_softmax(x)_k = p * sum_k t_k - t
             grad = torch.addcmul(-target, p, target.sum(-1, keepdim=True))
         return grad.mul_(self._scale) if self._scale != 1.0 else grad
