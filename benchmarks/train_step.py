@@ -5,8 +5,9 @@
 The report's net (2-25-25-25-2, Tanh, MSE summed, SGD lr 0.01, batches of 10, 1000 points) is
 trained by (1) minidl with one-hot targets, (2) minidl with class-index targets, (3) torch.nn +
 autograd + torch.optim, (4) a bare loop of raw tensor ops with hand-written gradients and no
-modules; and (5) minidl's `Trainer`, the engine behind the CLI and the app, for its overhead. The three are interleaved round by round so that
-machine noise hits them alike; the median round is reported with the ratios.
+modules; and (5) minidl's `Trainer`, the engine behind the CLI and the app, for its overhead.
+They are interleaved round by round so that machine noise hits them alike; the median round is
+reported with the ratios.
 """
 
 from __future__ import annotations

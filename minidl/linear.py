@@ -68,9 +68,12 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         w = self.weight
-        if not (  # the hot path in one test; anything else takes the careful path below
-            type(x) is Tensor and x.dtype is w.dtype and x.is_cpu and w.is_cpu and x.dim() == 2
-        ) or x.shape[1] != self.in_dim:
+        if (
+            not (  # the hot path in one test; anything else takes the careful path below
+                type(x) is Tensor and x.dtype is w.dtype and x.is_cpu and w.is_cpu and x.dim() == 2
+            )
+            or x.shape[1] != self.in_dim
+        ):
             return self._forward_checked(x)
         self._input = x
         if self.bias is None:

@@ -115,10 +115,7 @@ class LossMSE(_Loss):
 
     def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
         prediction, target, indices = self._check(prediction, target)
-        if indices:
-            diff = self._subtract_one_at(prediction, target)
-        else:
-            diff = prediction - target
+        diff = self._subtract_one_at(prediction, target) if indices else prediction - target
         flat = diff.view(-1)
         loss = torch.dot(flat, flat)
         if self.reduction == "mean":
