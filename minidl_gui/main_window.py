@@ -5,6 +5,7 @@ never touches the trainer."""
 from __future__ import annotations
 
 import math
+import time
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ from minidl.files import FileProblem, write_text_atomic
 from minidl.params import SpecError
 from minidl.registry import LR
 from minidl.spec import REPORT, Spec
+from minidl_gui.grid import GRID_RESOLUTION
 from minidl_gui.icon import app_icon
 from minidl_gui.limits import MAX_LIVE_FILE_BYTES, check_live
 from minidl_gui.session import Session, Snapshot
@@ -43,6 +45,7 @@ from minidl_gui.widgets.metric_plot import MetricPlot
 from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
 
+LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: readable, and cheap
 LAUNCH_SPEC = REPORT.replace(init="default")
 """At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
 PyTorch's default initial weights, with which the disk shows within the first ~25 epochs."""
@@ -56,18 +59,19 @@ def _stop_worker(worker: TrainingWorker, *_) -> None:
 class MainWindow(QMainWindow):
     save_finished = Signal(object)  # a Future from Session.request_save, done (delivered in the GUI thread)
 
-    def __init__(self, spec: Spec | None = None, parent=None) -> None:
+    def __init__(self, spec: Spec | None = None, grid_resolution: int = GRID_RESOLUTION, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("minidl — live training")
         self.resize(1560, 960)
         self.setWindowIcon(app_icon())
         spec = spec or LAUNCH_SPEC
         check_live(spec)
-        self.session = Session(spec, check=check_live)
+        self.session = Session(spec, check=check_live, grid_resolution=grid_resolution)
         self.last_snapshot: Snapshot | None = None
         self._data_version = -1
         self._drawn_grid = self._drawn_history = None
         self._shown_status = ""
+        self._labels_shown = 0.0
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
@@ -102,7 +106,7 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.boundary_plot = BoundaryPlot()
         self.loss_plot = MetricPlot("lossPlot", "Loss (per sample)", "loss")
-        self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "accuracy (%)", legend_corner="bottom")
+        self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "accuracy (%)", percent=True)
         self.log_y = QCheckBox("Log-scale loss")
         self.log_y.setObjectName("logLossCheck")
         self.log_y.toggled.connect(self.loss_plot.set_log_y)
@@ -289,6 +293,8 @@ class MainWindow(QMainWindow):
             self._show_playing(True)
 
     def _show_playing(self, playing: bool) -> None:
+        if self.play_button.text() == ("Pause" if playing else "Play"):
+            return  # an icon set again repaints the button: not at every frame
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Pause" if playing else "Play")
@@ -325,12 +331,16 @@ class MainWindow(QMainWindow):
             self._drawn_history = h
             self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
             self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
-        self._set_text(self.epoch_label, f"Epoch {snapshot.epoch}")
-        self._set_text(self.epoch_big, f"Epoch {snapshot.epoch}")
-        self._set_text(self.speed_label, f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused")
-        self._set_text(self.metrics_label, self._metrics_text(snapshot))
+        now = time.monotonic()
+        if not snapshot.playing or now - self._labels_shown >= LABEL_INTERVAL:  # text: a few times a second
+            self._labels_shown = now
+            self._set_text(self.epoch_label, f"Epoch {snapshot.epoch}")
+            self._set_text(self.epoch_big, f"Epoch {snapshot.epoch}")
+            speed = f"{snapshot.steps_per_second:,.0f} steps/s" if snapshot.playing else "paused"
+            self._set_text(self.speed_label, speed)
+            self._set_text(self.metrics_label, self._metrics_text(snapshot))
+            self.training_settings.show_current_lr(snapshot.lr, snapshot.spec.optimizer.lr)
         self._show_playing(snapshot.playing)
-        self.training_settings.show_current_lr(snapshot.lr, snapshot.spec.optimizer.lr)
         if snapshot.status == "diverged" and self._shown_status != "diverged":
             self.banner.show_message(
                 snapshot.message,

@@ -32,6 +32,7 @@ from minidl.train import Trainer
 from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
+CURVE_POINTS = 150  # points per drawn curve: a 3-pixel line over a few hundred pixels needs no more
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Snapshot:
     train_accuracy: float
     test_loss: float
     test_accuracy: float
-    history: dict[str, np.ndarray]  # the same object until an epoch ends: unchanged curves need no redraw
+    history: dict[str, np.ndarray]  # evenly thinned to CURVE_POINTS; the same object until an epoch ends
     grid: np.ndarray  # (resolution, resolution), rows are y, in [0, 1]; same object if not recomputed
     x_train: np.ndarray = field(repr=False)  # the same objects until the data change
     y_train: np.ndarray = field(repr=False)
@@ -299,7 +300,8 @@ class Session:
         if cached is not None and cached[0] is trainer and cached[1] == trainer.epoch:
             return cached[2]
         names = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
-        records = list(trainer.history)
+        records = trainer.history.records
+        records = records[:: -(-len(records) // CURVE_POINTS)] if records else []  # thinned, first kept
         record = trainer.last_record
         if record is not None and (not records or records[-1].epoch != record.epoch):
             records.append(record)  # the newest epoch, even where the bounded history skipped it

@@ -45,18 +45,18 @@ class TrainingWorker(QThread):
 
     def run(self) -> None:  # the worker thread
         session = self.session
-        last_publish = 0.0
+        next_publish = time.perf_counter()  # publish slots on a fixed cadence: max_fps a second, no drift
         dirty = True
         while not self._quit.is_set():
             try:
-                budget = last_publish + self.min_interval - time.perf_counter()
-                dirty |= session.advance(budget_s=max(0.0, budget))
+                dirty |= session.advance(budget_s=max(0.0, next_publish - time.perf_counter()))
                 now = time.perf_counter()
-                if dirty and now - last_publish >= self.min_interval:
+                if dirty and now >= next_publish:
                     self._publish(session.snapshot())
-                    last_publish, dirty = now, False
+                    dirty = False
+                    next_publish = max(next_publish + self.min_interval, now)  # late: restart the cadence
                 elif not session.playing:  # nothing to train: sleep until a request (or the publish slot)
-                    session.wait_for_request(self.min_interval - (now - last_publish) if dirty else 0.25)
+                    session.wait_for_request(max(0.0, next_publish - now) if dirty else 0.25)
             except Exception:  # never let a bug kill the thread silently: pause and say so
                 self.error = traceback.format_exc(limit=4)
                 session.pause()

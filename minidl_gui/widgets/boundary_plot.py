@@ -1,23 +1,29 @@
 """The decision boundary: the model's class-1 score as a live heatmap over [0,1]^2, with the
 true boundary and the data points on top.
 
-Drawing is cheap by construction: the image keeps fixed levels and lookup table and only its
-pixels change; the points are four scatter items (train/test x class), each with one brush
-and one pen, set once per data set, never an object per point.
+Everything inside the plot is a plain Qt item (see `plot_style`): the heatmap is a pixmap set
+from the grid through the colormap's lookup table; the points are drawn once per data set (and
+per size of the plot) into two transparent layers at the screen's resolution, each class in one
+call, never an object per point; the true boundary is one dashed path.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
 from minidl_gui.grid import GRID_RESOLUTION
-from minidl_gui.widgets.plot_style import TEXT, style_plot
+from minidl_gui.widgets.plot_style import TEXT, CountingPlot, cache, pen, style_plot
 
 CLASS_COLORS = ("#0b2c5e", "#6b0012")  # darker than the colormap's ends, so points stand out
 COLORMAP = "CET-D1"  # blue - white - red, perceptually uniform
+MARKER = 7.0  # train dot diameter in pixels on a 600-pixel plot; markers scale with the plot
 
 
 def true_boundary(dataset: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -25,11 +31,97 @@ def true_boundary(dataset: str) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(curve[:, 0].numpy(), curve[:, 1].numpy()) for curve in DATASETS[dataset].boundary()]
 
 
-class BoundaryPlot(pg.PlotWidget):
+def _polygon(points: np.ndarray):
+    """A QPolygonF over an (n, 2) array, filled through numpy (no object per point)."""
+    polygon = pg.functions.create_qpolygonf(len(points))
+    if len(points):
+        pg.functions.ndarray_from_qpolygonf(polygon)[:] = points
+    return polygon
+
+
+def _dot(color: str, diameter: float) -> QPen:
+    """A pen whose point is a round dot of `diameter` pixels: a whole class in one drawPoints."""
+    return QPen(QColor(color), diameter, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+
+
+def _dot(color: str, diameter: float) -> QPen:
+    """A pen whose point is a round dot of `diameter` pixels: a whole class in one drawPoints."""
+    return QPen(QColor(color), diameter, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+
+
+class Overlay(QGraphicsPixmapItem):
+    """Train points, test points and the true boundary, drawn into one transparent pixmap at the
+    plot's pixel size and shown 1:1 over [0,1]^2: one blit per frame, whatever the data size.
+    Drawn again only when the data, the plot's size or what is shown changes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(10)
+        self.train: list[np.ndarray] = [np.zeros((0, 2))] * len(CLASS_COLORS)  # per class
+        self.test: list[np.ndarray] = [np.zeros((0, 2))] * len(CLASS_COLORS)
+        self.boundary: list[np.ndarray] = []  # curves, (n, 2)
+        self.show = {"train": True, "test": True, "boundary": True}
+        self.size: tuple[int, int, float] | None = None  # plot width, height (pixels), pixel ratio
+
+    def render(self) -> None:
+        if self.size is None:
+            return
+        width, height, ratio = self.size
+        scale = max(0.5, min(width, height) / 600.0)
+        diameter = min(14.0, max(3.0, MARKER * scale))
+        pad = math.ceil(diameter / 2 + 3)
+        image = QImage(
+            round((width + 2 * pad) * ratio),
+            round((height + 2 * pad) * ratio),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+
+        def pixels(points: np.ndarray) -> np.ndarray:
+            return np.column_stack([pad + points[:, 0] * width, pad + (1.0 - points[:, 1]) * height])
+
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.show["train"]:  # dots with a white rim
+            for color, points in zip(CLASS_COLORS, self.train):
+                polygon = _polygon(pixels(points))
+                painter.setPen(_dot("white", diameter + 2.4))
+                painter.drawPoints(polygon)
+                painter.setPen(_dot(color, diameter))
+                painter.drawPoints(polygon)
+        if self.show["test"]:  # rings, drawn on a layer of their own: a dot with its middle punched out
+            rings = QImage(image.size(), QImage.Format.Format_ARGB32_Premultiplied)
+            rings.setDevicePixelRatio(ratio)
+            rings.fill(Qt.GlobalColor.transparent)
+            ring_painter = QPainter(rings)
+            ring_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            for color, points in zip(CLASS_COLORS, self.test):
+                polygon = _polygon(pixels(points))
+                ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+                ring_painter.setPen(_dot(color, diameter + 1.0))
+                ring_painter.drawPoints(polygon)
+                ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOut)
+                ring_painter.setPen(_dot("black", diameter - 3.0))
+                ring_painter.drawPoints(polygon)
+            ring_painter.end()
+            painter.drawImage(0, 0, rings)
+        if self.show["boundary"]:
+            painter.setPen(pen("#111111", 3, Qt.PenStyle.DashLine))
+            for curve in self.boundary:
+                painter.drawPolyline(_polygon(pixels(curve)))
+        painter.end()
+        self.setPixmap(QPixmap.fromImage(image))
+        # image pixel (u, v) -> data (x, y): x = (u - pad) / width, y = 1 - (v - pad) / height
+        self.setTransform(QTransform(1.0 / width, 0.0, 0.0, -1.0 / height, -pad / width, 1.0 + pad / height))
+
+
+class BoundaryPlot(CountingPlot):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("boundaryPlot")
         self.setBackground("w")
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)  # the grid's cells blend smoothly
         plot = self.getPlotItem()
         style_plot(plot, "Decision boundary", "x", "y")
         plot.setAspectLocked(True)  # the disk is drawn round
@@ -38,55 +130,82 @@ class BoundaryPlot(pg.PlotWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         colormap = pg.colormap.get(COLORMAP)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(colormap.getLookupTable(nPts=256))
-        self.image.setLevels((0.0, 1.0))
+        self._lut = colormap.getLookupTable(nPts=256, alpha=True)  # (256, 4) RGBA
+        self.image = QGraphicsPixmapItem()
+        self.image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.grid: np.ndarray | None = None
         self.set_grid(np.full((GRID_RESOLUTION, GRID_RESOLUTION), 0.5, dtype=np.float32))
         plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(
             values=(0.0, 1.0), colorMap=colormap, interactive=False, width=18, colorMapMenu=False
         )
-        self.colorbar.setImageItem(self.image, insert_in=plot)
+        plot.layout.addItem(self.colorbar, 2, 5)  # right of the plot, as ColorBarItem.setImageItem puts it
+        plot.layout.setColumnFixedWidth(4, 5)
         self.colorbar.axis.setTextPen(pg.mkPen(TEXT))
         self.colorbar.axis.setLabel("P(class 1)", **{"font-size": "13pt", "color": TEXT})
-        self.boundary_items: list[pg.PlotDataItem] = []
-        self.train_points = [self._scatter(7, pg.mkBrush(c), pg.mkPen("w", width=1.2)) for c in CLASS_COLORS]
-        self.test_points = [self._scatter(8, pg.mkBrush(None), pg.mkPen(c, width=2.0)) for c in CLASS_COLORS]
+        cache(self.colorbar.axis)
+        self.overlay = Overlay()
+        plot.addItem(self.overlay, ignoreBounds=True)
         self._dataset: str | None = None
-
-    def _scatter(self, size: float, brush, pen) -> pg.ScatterPlotItem:
-        item = pg.ScatterPlotItem(size=size, pxMode=True, brush=brush, pen=pen, symbol="o")
-        self.getPlotItem().addItem(item)
-        return item
+        self._render_pending = False
+        plot.vb.sigTransformChanged.connect(self._schedule_render)
+        plot.vb.sigResized.connect(self._schedule_render)
 
     def set_grid(self, grid: np.ndarray) -> None:
-        resize = self.image.image is None or self.image.image.shape != grid.shape
-        self.image.setImage(grid, autoLevels=False)
-        if resize:  # the rect maps pixels to [0,1]^2, so it depends on the grid's shape
-            self.image.setRect(QRectF(0.0, 0.0, 1.0, 1.0))
+        """Show the class-1 scores `grid` (rows are y, in [0, 1]) in the colormap."""
+        rows, columns = grid.shape
+        if self.grid is None or self.grid.shape != grid.shape:  # pixels -> [0, 1]^2
+            self.image.setTransform(QTransform.fromScale(1.0 / columns, 1.0 / rows))
+        self.grid = grid
+        rgba = np.ascontiguousarray(self._lut[np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)])
+        image = QImage(rgba.data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
+        self.image.setPixmap(QPixmap.fromImage(image))  # copies the pixels
 
     def set_dataset(self, dataset: str) -> None:
         if dataset == self._dataset:
             return
         self._dataset = dataset
-        plot = self.getPlotItem()
-        for item in self.boundary_items:
-            plot.removeItem(item)
-        pen = pg.mkPen("#111111", width=3, style=Qt.PenStyle.DashLine)
-        self.boundary_items = [pg.PlotDataItem(xs, ys, pen=pen) for xs, ys in true_boundary(dataset)]
-        for item in self.boundary_items:
-            plot.addItem(item)
+        self.overlay.boundary = [np.column_stack(curve) for curve in true_boundary(dataset)]
+        self.overlay.render()
+
+    def boundary_curves(self) -> int:
+        """How many separate curves the true boundary has (0 where it has no closed form)."""
+        return len(self.overlay.boundary)
 
     def set_points(self, x_train, y_train, x_test, y_test) -> None:
-        for items, x, y in ((self.train_points, x_train, y_train), (self.test_points, x_test, y_test)):
-            x, y = np.asarray(x), np.asarray(y)
-            for label, item in enumerate(items):
-                item.setData(pos=x[y == label])
+        def by_class(x, y) -> list[np.ndarray]:
+            x, y = np.asarray(x, dtype=float), np.asarray(y)
+            return [x[y == label] for label in range(len(CLASS_COLORS))]
 
-    def show_train_points(self, visible: bool) -> None:
-        for item in self.train_points:
-            item.setVisible(visible)
+        self.overlay.train, self.overlay.test = by_class(x_train, y_train), by_class(x_test, y_test)
+        self.overlay.render()
+
+    def _schedule_render(self, *_) -> None:
+        if not self._render_pending:  # resizing emits many signals: draw once, after them
+            self._render_pending = True
+            QTimer.singleShot(0, self._render_points)
+
+    def _render_points(self) -> None:
+        self._render_pending = False
+        corners = self.getPlotItem().vb.mapViewToDevice(QRectF(0.0, 0.0, 1.0, 1.0))
+        if corners is None:
+            return
+        rect = corners.boundingRect()
+        size = (round(rect.width()), round(rect.height()), self.devicePixelRatioF())
+        if size != self.overlay.size and size[0] >= 2 and size[1] >= 2:
+            self.overlay.size = size
+            self.overlay.render()
+
+    def _show(self, part: str, visible: bool) -> None:
+        if self.overlay.show[part] != visible:
+            self.overlay.show[part] = visible
+            self.overlay.render()
 
     def show_test_points(self, visible: bool) -> None:
-        for item in self.test_points:
-            item.setVisible(visible)
+        self._show("test", visible)
+
+    def show_train_points(self, visible: bool) -> None:
+        self._show("train", visible)
+
+    def show_true_boundary(self, visible: bool) -> None:
+        self._show("boundary", visible)

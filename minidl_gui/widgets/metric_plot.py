@@ -1,35 +1,125 @@
-"""Train and test curves of one metric over epochs (loss or accuracy)."""
+"""Train and test curves of one metric over epochs (loss or accuracy).
+
+The curves and the grid are plain Qt items (see `plot_style`); the legend is in the title. The
+axes move in steps, not at every epoch: the x range grows along 1-2-5 numbers and the y
+range snaps to round values, so a class can read them while training runs, and the axes (text,
+the expensive part of a redraw) are redrawn only when a step is taken.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainterPath
 
-from minidl_gui.widgets.plot_style import TEXT, style_plot
+from minidl_gui.widgets.plot_style import CountingPlot, PixelPath, pen, style_plot
 
 TRAIN_COLOR, TEST_COLOR = "#1b7837", "#762a83"
+TAIL_POINTS = 40  # epochs drawn as a tail before the tail joins the body (one full redraw)
+LADDER = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
-class MetricPlot(pg.PlotWidget):
-    def __init__(self, name: str, title: str, y_label: str, legend_corner: str = "top", parent=None) -> None:
+def _path(x: np.ndarray, y: np.ndarray) -> QPainterPath:
+    return pg.arrayToQPath(x, y, connect="finite") if x.size > 1 else QPainterPath()
+
+
+def round_up(value: float, ladder: tuple[float, ...] = LADDER) -> float:
+    """The smallest `m * 10**k` (m on the ladder) at or above `value`."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(m * scale for m in ladder if m * scale >= value * (1 - 1e-12))
+
+
+class MetricPlot(CountingPlot):
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        y_label: str,
+        percent: bool = False,
+        parent=None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.setBackground("w")
+        self.percent = percent  # y in [0, 100]: the top is always 100
         plot = self.getPlotItem()
-        style_plot(plot, title, "epoch", y_label)
-        plot.showGrid(x=True, y=True, alpha=0.25)
-        plot.addLegend(
-            offset=(-10, 10) if legend_corner == "top" else (-10, -10), labelTextSize="12pt", labelTextColor=TEXT
+        key = (  # the legend, in the title: outside the curves' area, so never redrawn with them
+            f" &nbsp; <span style='color:{TRAIN_COLOR}; font-size:12pt'>━ train</span>"
+            f" <span style='color:{TEST_COLOR}; font-size:12pt'>╍ test</span>"
         )
-        self.train_curve = plot.plot(name="train", pen=pg.mkPen(TRAIN_COLOR, width=3))
-        self.test_curve = plot.plot(name="test", pen=pg.mkPen(TEST_COLOR, width=3, style=Qt.PenStyle.DashLine))
+        style_plot(plot, title + key, "epoch", y_label)
+        plot.enableAutoRange(False)
+        # Plain Qt items (see plot_style): the grid, then each curve as a body and a tail. A new
+        # epoch only extends the tail, so Qt repaints the few pixels it covers, not the plot.
+        self.grid_lines = PixelPath(plot.vb, pen(QColor(0, 0, 0, 48), 1), z=-1)
+        pens = (pen(TRAIN_COLOR, 3), pen(TEST_COLOR, 3, Qt.PenStyle.DashLine))
+        self.bodies = [PixelPath(plot.vb, p, z=1 + i) for i, p in enumerate(pens)]
+        self.tails = [PixelPath(plot.vb, p, z=1 + i) for i, p in enumerate(pens)]
+        self._body_epochs = np.zeros(0)  # the epochs the bodies draw
+        plot.vb.sigResized.connect(self._draw_grid)
+        self.epochs = self.train = self.test = np.zeros(0)
+        self._range: tuple[float, float, float, float] | None = None
+        self._log = False
 
     def set_data(self, epochs: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
-        if self.getPlotItem().ctrl.logYCheck.isChecked():  # log axes cannot show zero or below
-            train, test = np.maximum(train, 1e-12), np.maximum(test, 1e-12)
-        self.train_curve.setData(epochs, train)
-        self.test_curve.setData(epochs, test)
+        self.epochs, self.train, self.test = epochs, train, test
+        if self._log:  # the view is in log10 units; log axes cannot show zero or below
+            train, test = np.log10(np.maximum(train, 1e-12)), np.log10(np.maximum(test, 1e-12))
+        self._fit(epochs, np.concatenate([train, test]))
+        start = self._body_epochs.size
+        extends = 0 < start <= epochs.size and np.array_equal(epochs[:start], self._body_epochs)
+        if extends and epochs.size - start <= TAIL_POINTS:  # the same curve, longer: redraw the tail only
+            for tail, values in zip(self.tails, (train, test)):
+                tail.set_path(_path(epochs[start - 1 :], values[start - 1 :]))
+            return
+        self._body_epochs = epochs.copy()
+        for body, tail, values in zip(self.bodies, self.tails, (train, test)):
+            body.set_path(_path(epochs, values))
+            tail.set_path(QPainterPath())
+
+    def _fit(self, epochs: np.ndarray, values: np.ndarray) -> None:
+        """Set the view to the rounded range of the data, only when that range changes."""
+        x_max = max(10.0, round_up(float(epochs[-1]))) if epochs.size else 10.0
+        values = values[np.isfinite(values)]
+        if self._log:  # values are log10 already
+            low = math.floor(values.min()) if values.size else -2.0
+            high = math.ceil(values.max()) if values.size else 0.0
+            y_range = (low, max(high, low + 1))
+        elif self.percent:
+            low = 10.0 * math.floor(values.min() / 10.0) if values.size else 0.0
+            y_range = (min(low, 90.0), 100.0)
+        else:
+            y_range = (0.0, round_up(float(values.max())) if values.size else 1.0)
+        wanted = (0.0, x_max, *y_range)
+        if wanted != self._range:
+            self._range = wanted
+            self.getPlotItem().setRange(xRange=wanted[:2], yRange=wanted[2:], padding=0.02)
+            self._draw_grid()
+
+    def _draw_grid(self, *_) -> None:
+        """Grid lines at the axes' major ticks, as one path."""
+        if self._range is None:
+            return
+        x0, x1, y0, y1 = self._range
+        plot = self.getPlotItem()
+        path = QPainterPath()
+        bottom, left = plot.getAxis("bottom"), plot.getAxis("left")
+        for x in bottom.tickValues(x0, x1, max(1.0, bottom.geometry().width()))[0][1]:
+            path.moveTo(x, y0)
+            path.lineTo(x, y1)
+        for y in left.tickValues(y0, y1, max(1.0, left.geometry().height()))[0][1]:
+            path.moveTo(x0, y)
+            path.lineTo(x1, y)
+        self.grid_lines.set_path(path)
 
     def set_log_y(self, log: bool) -> None:
+        self._log = log
+        self._range = None
+        self._body_epochs = np.zeros(0)
         self.getPlotItem().setLogMode(y=log)
+        self.set_data(self.epochs, self.train, self.test)

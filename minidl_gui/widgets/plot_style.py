@@ -1,9 +1,19 @@
-"""One look for every plot: dark text and large ticks, readable on a projector."""
+"""One look for every plot: dark text and large ticks, readable on a projector; and the rule
+that keeps redraws cheap.
+
+The rule: what changes at every frame (heatmap, curves, points) is drawn by plain Qt items
+(`QGraphicsPixmapItem`, `QGraphicsPathItem`), which Qt paints without calling back into Python.
+Each call back into Python from the GUI thread takes the interpreter lock from the training
+thread, and on a small machine those hand-overs, not the drawing, are what slowed training
+(measured by `benchmarks/gui_live.py`). pyqtgraph keeps what it is best at: axes, ticks, titles.
+"""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 TEXT = "#222222"
 
@@ -18,4 +28,56 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
         axis.setTextPen(pg.mkPen(TEXT))
         axis.setTickFont(tick_font)
         axis.enableAutoSIPrefix(False)
+        axis.setStyle(tickLength=6)  # outward: an axis that reached into the plot was repainted with it
         plot.setLabel(name, label, **{"font-size": "13pt", "color": TEXT})
+    for axis in ("left", "bottom", "right", "top"):
+        cache(plot.getAxis(axis))
+    for item in (plot, plot.vb):  # containers: nothing of their own to paint, so Qt never asks them
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+    # Clipping to the view box would ask its (Python) shape() at every paint; what is drawn in it
+    # stays inside its range by construction.
+    plot.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
+
+
+def cache(item: QGraphicsItem) -> None:
+    """Draw `item` once into a pixmap and blit it until it changes (an axis's text)."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+class CountingPlot(pg.PlotWidget):
+    """A PlotWidget that counts its repaints (`paints`), for the benchmark: pyqtgraph's view already
+    enters Python to paint, so the count costs nothing more."""
+
+    paints = 0
+
+    def paintEvent(self, event) -> None:
+        self.paints += 1
+        super().paintEvent(event)
+
+
+class PixelPath:
+    """A path given in data coordinates, drawn by a plain `QGraphicsPathItem` in the view box's
+    pixels: the pen's width is in pixels and the item's bounds are tight (a cosmetic pen in data
+    coordinates would make Qt count its width in data units and repaint the whole plot)."""
+
+    def __init__(self, view_box: pg.ViewBox, pen: QPen, z: float = 0.0) -> None:
+        self.view_box = view_box
+        self.item = QGraphicsPathItem(view_box)
+        self.item.setPen(pen)
+        self.item.setZValue(z)
+        self.data_path = QPainterPath()
+        view_box.sigTransformChanged.connect(self._map)
+
+    def set_path(self, path: QPainterPath) -> None:
+        self.data_path = path
+        self._map()
+
+    def _map(self, *_) -> None:
+        self.item.setPath(self.view_box.childGroup.transform().map(self.data_path))
+
+    def setVisible(self, visible: bool) -> None:
+        self.item.setVisible(visible)
+
+
+def pen(color: str | QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    return QPen(QColor(color), width, style, Qt.PenCapStyle.FlatCap, Qt.PenJoinStyle.RoundJoin)
