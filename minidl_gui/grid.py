@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-GRID_RESOLUTION = 64  # cells a side, drawn with bilinear smoothing: smooth on a projector, ~1 ms of the worker's time
+GRID_RESOLUTION = 56  # cells a side, drawn with bilinear smoothing: smooth on a projector, ~1 ms of the worker's time
 
 
 def grid_points(resolution: int, dtype: torch.dtype = torch.float32) -> Tensor:

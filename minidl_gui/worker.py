@@ -12,6 +12,8 @@ from PySide6.QtCore import QThread, Signal
 
 from minidl_gui.session import Session, Snapshot
 
+FRAME_RATE = 32.0  # snapshots a second: a little over 30, so that the plots redraw at least 30 times
+
 
 class TrainingWorker(QThread):
     """Trains in its own thread; the GUI thread never trains.
@@ -29,7 +31,7 @@ class TrainingWorker(QThread):
     snapshot_ready = Signal()
     _alive: ClassVar[set[TrainingWorker]] = set()
 
-    def __init__(self, session: Session, max_fps: float = 30.0) -> None:
+    def __init__(self, session: Session, max_fps: float = FRAME_RATE) -> None:
         super().__init__()
         self.session = session
         self.min_interval = 1.0 / max_fps
