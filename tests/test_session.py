@@ -111,3 +111,94 @@ def test_history_arrays_are_reused_until_an_epoch_ends():
     history = session.snapshot().history
     assert history is not first and history["epoch"].tolist() == [1.0]
     assert session.snapshot().history is history
+
+
+def test_a_new_spec_drops_the_requests_made_before_it():
+    session = Session(SMALL)
+    session.set_lr(5.0)
+    session.reset()
+    target = SMALL.replace(lr=0.003, seed=3)
+    session.set_spec(target)
+    session.advance(0.01)
+    assert session.trainer.lr == 0.003 and session.snapshot().spec == target
+
+
+def test_an_lr_edit_is_live_and_any_other_edit_rebuilds():
+    session = Session(SMALL)
+    session.step_epoch()
+    run_until(session, lambda: session.trainer.epoch == 1)
+    trainer = session.trainer
+    assert session.edit(lr=0.02).optimizer.lr == 0.02
+    session.advance(0.001)
+    assert session.trainer is trainer and session.snapshot().spec.optimizer.lr == 0.02
+    session.edit(batch_size=7)
+    session.advance(0.001)
+    assert session.trainer is not trainer and session.trainer.epoch == 0
+    assert session.snapshot().spec == SMALL.replace(lr=0.02, batch_size=7) == session.spec
+
+
+def test_a_refused_edit_changes_nothing():
+    from minidl.params import SpecError
+
+    def at_most_ten_units(spec):
+        if any(layer.type == "linear" and layer.units > 10 for layer in spec.layers):
+            raise SpecError("too wide for this test")
+
+    session = Session(SMALL, check=at_most_ten_units)
+    for changes in ({"batch_size": 0}, {"layers": [{"type": "linear", "units": 11}]}, {"colour": "red"}):
+        try:
+            session.edit(**changes)
+        except SpecError:
+            pass
+        else:
+            raise AssertionError(f"{changes} was accepted")
+        assert session.spec == SMALL
+    session.advance(0.001)
+    assert session.snapshot().spec == SMALL
+
+
+def test_save_is_served_by_the_worker_side_with_the_trained_spec(tmp_path):
+    from minidl.checkpoint import read_model
+    from minidl.files import FileProblem
+
+    session = Session(SMALL)
+    session.step_epoch()
+    run_until(session, lambda: session.trainer.epoch == 1)
+    session.set_lr(0.004)
+    good, bad = session.request_save(tmp_path / "m.pt"), session.request_save(tmp_path / "missing" / "m.pt")
+    assert not good.done()  # nothing is written from the requesting thread
+    session.advance(0.001)
+    assert "epoch 1" in good.result(timeout=1)
+    assert isinstance(bad.exception(timeout=1), FileProblem)
+    spec, state = read_model(tmp_path / "m.pt")
+    assert spec.optimizer.lr == 0.004
+    for key, value in session.trainer.model.state_dict().items():
+        assert (state[key] == value).all()
+
+
+def test_the_score_is_the_apps_and_rows_are_y():
+    import torch
+
+    from minidl_gui.grid import class_one_score, grid_points
+
+    points = grid_points(4)
+    assert points[1].tolist() == [0.375, 0.125] and points[4].tolist() == [0.125, 0.375]  # row-major, rows are y
+    outputs = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 3.0]])
+    assert class_one_score(outputs, "mse").tolist() == [1.0, 0.0, 1.0]  # (out1 - out0 + 1) / 2, clipped
+    ce = class_one_score(outputs, "cross_entropy")
+    assert ce[0] > 0.7 and ce[1] < 0.3 and torch.allclose(ce, torch.softmax(outputs, -1)[:, 1])
+
+
+def test_the_heatmap_of_a_trained_network_shows_the_disk():
+    spec = SMALL.replace(
+        loss="cross_entropy", optimizer="adam", lr=0.02, layers=[{"type": "linear", "units": 16}, {"type": "tanh"}]
+    )
+    session = Session(spec, grid_resolution=20)
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 60)
+    session.pause()
+    session.advance(0.001)
+    grid = session.snapshot().grid
+    assert grid.shape == (20, 20)
+    assert grid[10, 10] > 0.8  # the centre is inside the disk
+    assert max(grid[0, 0], grid[0, 19], grid[19, 0], grid[19, 19]) < 0.2  # the corners are outside
