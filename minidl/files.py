@@ -25,6 +25,10 @@ class FileProblem(ValueError):
     """A file could not be read or written; the message says why in one sentence."""
 
 
+def _a(what: str) -> str:
+    return ("an " if what[:1].lower() in "aeiou" else "a ") + what
+
+
 def _size(n: int) -> str:
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("kiB", 1 << 10)):
         if n >= scale:
@@ -40,17 +44,17 @@ def read_bytes(path: str | os.PathLike, limit: int, what: str = "file") -> bytes
     except FileNotFoundError:
         raise FileProblem(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise FileProblem(f"{path} is a folder, not a {what}") from None
-    except OSError as error:
-        raise FileProblem(f"{path}: cannot open it ({error.strerror or error})") from None
+        raise FileProblem(f"{path} is a folder, not {_a(what)}") from None
+    except (OSError, ValueError) as error:  # ValueError: a path with a null byte
+        raise FileProblem(f"{path}: cannot open it ({getattr(error, 'strerror', None) or error})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise FileProblem(f"{path} is a folder, not a {what}")
+            raise FileProblem(f"{path} is a folder, not {_a(what)}")
         if not stat.S_ISREG(info.st_mode):
-            raise FileProblem(f"{path} is not a regular file (a device, pipe or socket), so it is not a {what}")
+            raise FileProblem(f"{path} is not a regular file (a device, pipe or socket), so it is not {_a(what)}")
         if info.st_size > limit:
-            raise FileProblem(f"{path} is {_size(info.st_size)}, too large for a {what} (at most {_size(limit)})")
+            raise FileProblem(f"{path} is {_size(info.st_size)}, too large for {_a(what)} (at most {_size(limit)})")
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     except OSError as error:
@@ -58,7 +62,7 @@ def read_bytes(path: str | os.PathLike, limit: int, what: str = "file") -> bytes
     finally:
         os.close(fd)
     if len(data) > limit:  # it grew while we read it
-        raise FileProblem(f"{path} is too large for a {what} (at most {_size(limit)})")
+        raise FileProblem(f"{path} is too large for {_a(what)} (at most {_size(limit)})")
     return data
 
 
@@ -68,13 +72,15 @@ def read_text(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str = 
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileProblem(f"{Path(path)} is not a text file (it is not UTF-8), so it is not a {what}") from None
+        raise FileProblem(f"{Path(path)} is not a text file (it is not UTF-8), so it is not {_a(what)}") from None
 
 
 def check_writable(path: str | os.PathLike, what: str = "file") -> Path:
     """Refuse, before any work is done, a path that could not be written: a folder, a missing or
     read-only folder."""
     path = Path(path)
+    if "\0" in str(path):
+        raise FileProblem(f"cannot write the {what}: the file name holds a null character")
     if path.is_dir():
         raise FileProblem(f"{path} is a folder; give a file name for the {what}")
     parent = path.parent
@@ -119,8 +125,10 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None], wha
             os.unlink(temporary)
         if isinstance(error, OSError):
             raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
-        if isinstance(error, RuntimeError):  # torch.save reports write errors as RuntimeError
-            raise FileProblem(f"cannot write the {what} to {path} (the disk may be full)") from None
+        if isinstance(error, RuntimeError):  # torch.save wraps the OSError of a failed write
+            cause = error.__cause__ or error.__context__
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else "the write failed"
+            raise FileProblem(f"cannot write the {what} to {path}: {reason}") from None
         raise
 
 

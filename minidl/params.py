@@ -95,8 +95,13 @@ class Param:
             return "" if isinstance(value, str) else "must be a string"
         if isinstance(value, bool) or not isinstance(value, (int, float) if self.kind is float else int):
             return f"must be {self._what()}"
-        if self.kind is float and not math.isfinite(value):
-            return f"must be {self._what()}"
+        if self.kind is float:
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an integer too large for a float: out of any range we have
+                return f"must be {self._range_words() or self._what()}"
+            if not finite:
+                return f"must be {self._what()}"
         if not self.contains(value):
             return f"must be {self._range_words()}"
         return ""

@@ -93,6 +93,20 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+class _HugeNumber:
+    """An integer in a file with more digits than Python converts: kept, so the field can say so."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = len(digits.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"a number of {self.digits:,} digits"
+
+
+def _parse_int(text: str) -> int | _HugeNumber:
+    return int(text) if len(text) < 4000 else _HugeNumber(text)
+
+
 class _Options:
     """Options readable as attributes: `spec.optimizer.lr`, `layer.units`."""
 
@@ -259,11 +273,13 @@ class Spec:
     @classmethod
     def from_json(cls, text: str) -> Spec:
         try:
-            raw = json.loads(text)
+            raw = json.loads(text, parse_int=_parse_int)
         except json.JSONDecodeError as error:
             raise SpecError(f"spec: not valid JSON ({error})") from error
         except RecursionError:
             raise SpecError("spec: not valid JSON (nested too deep)") from None
+        except ValueError as error:  # e.g. an integer of more digits than Python converts
+            raise SpecError(f"spec: not valid JSON ({quoted(str(error), 120)})") from None
         return cls.from_dict(raw)
 
     def replace(self, **changes: Any) -> Spec:
