@@ -1,11 +1,12 @@
-"""Milliseconds per epoch of the report's training loop, three ways, measured side by side.
+"""Milliseconds per epoch of the report's training loop, several ways, measured side by side.
 
     python benchmarks/train_step.py [--epochs 20] [--repeats 7] [--dtype float32]
 
 The report's net (2-25-25-25-2, Tanh, MSE summed, SGD lr 0.01, batches of 10, 1000 points) is
 trained by (1) minidl with one-hot targets, (2) minidl with class-index targets, (3) torch.nn +
 autograd + torch.optim, (4) a bare loop of raw tensor ops with hand-written gradients and no
-modules; and (5) minidl's `Trainer`, the engine behind the CLI and the app, for its overhead.
+modules; and (5) minidl's `Trainer`, the engine behind the CLI and the app, for its overhead, with
+and without recording its layers' gradient norms.
 They are interleaved round by round so that machine noise hits them alike; the median round is
 reported with the ratios.
 """
@@ -62,12 +63,13 @@ def minidl_epoch_fn(weights, dtype, labels=None):
     return epoch
 
 
-def trainer_epoch_fn(weights, dtype):
-    """The engine the CLI and the app drive: shuffling, divergence check and bookkeeping included."""
+def trainer_epoch_fn(weights, dtype, record_layers=True):
+    """The engine the CLI and the app drive: shuffling, divergence check and bookkeeping included;
+    with `record_layers`, the gradient norms of its Linear layers too (the layer-health view's)."""
     from minidl.spec import REPORT, make_trainer
 
     spec = REPORT.replace(dtype=str(dtype).removeprefix("torch."))
-    trainer = make_trainer(spec, evaluate_every=0)
+    trainer = make_trainer(spec, evaluate_every=1_000_000, record_layers=record_layers)  # no evaluation
     trainer.model.load_state_dict(
         {f"{2 * i}.{k}": v for i, (w, b) in enumerate(weights) for k, v in (("weight", w), ("bias", b))}
     )
@@ -136,7 +138,7 @@ def bare_epoch_fn(weights, dtype):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10, help="epochs per timed round (default 10)")
-    parser.add_argument("--repeats", type=int, default=7, help="timed rounds (default 7)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed rounds (default 9)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: small tensors)")
     args = parser.parse_args()
@@ -148,6 +150,7 @@ def main() -> None:
         "minidl": minidl_epoch_fn(weights, dtype),
         "minidl, indices": minidl_epoch_fn(weights, dtype, labels),
         "minidl Trainer": trainer_epoch_fn(weights, dtype),
+        "Trainer, no layer records": trainer_epoch_fn(weights, dtype, record_layers=False),
         "torch.nn+autograd": torch_nn_epoch_fn(weights, dtype),
         "bare tensor loop": bare_epoch_fn(weights, dtype),
     }
@@ -178,6 +181,8 @@ def main() -> None:
     print(
         f"  minidl Trainer / bare      = {ms['minidl Trainer'] / ms['bare tensor loop']:.2f}x  (the engine's overhead)"
     )
+    records = ms["minidl Trainer"] / ms["Trainer, no layer records"]
+    print(f"  Trainer / no layer records = {records:.3f}x  (target <= 1.05: recording gradient norms)")
 
 
 if __name__ == "__main__":

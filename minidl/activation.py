@@ -17,7 +17,15 @@ __all__ = ["GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh
 
 
 class _Elementwise(Module):
-    """Caches the forward output (or input) in `_saved`, checks the gradient's shape in `backward`."""
+    """Caches the forward output (or input) in `_saved`, checks the gradient's shape in `backward`.
+
+    `health_kind` names what an unhealthy unit of this activation is ("saturated": stuck near an
+    asymptote, where the gradient vanishes; "dead": never positive, so no gradient at all), and
+    `unhealthy(outputs)` measures the fraction of such units over a set of points.
+    """
+
+    _cache_names = ("_saved",)
+    health_kind: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -40,9 +48,24 @@ class _Elementwise(Module):
     def _forget_cache(self) -> None:
         self._saved = None
 
+    def unhealthy(self, outputs: Tensor) -> float:
+        """The fraction of units that are `health_kind` over the points of `outputs` `(*, N, units)`."""
+        return float("nan")
+
+
+def _fraction_of_units(stuck: Tensor, most: bool) -> float:
+    """`stuck` `(*, N, units)` per point -> the fraction of units stuck on most (or all) points."""
+    per_unit = stuck.float().mean(-2) > 0.5 if most else stuck.all(-2)
+    return per_unit.float().mean().item()
+
 
 class ReLU(_Elementwise):
-    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch."""
+    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch. Dead: zero on every point."""
+
+    health_kind = "dead"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units(outputs <= 0, most=False)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.relu(self._check_input(x))
@@ -55,7 +78,12 @@ class ReLU(_Elementwise):
 
 
 class LeakyReLU(_Elementwise):
-    """x for x > 0, slope * x otherwise."""
+    """x for x > 0, slope * x otherwise. Dead: negative on every point (only the slope's gradient left)."""
+
+    health_kind = "dead"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units(outputs <= 0, most=False)
 
     def __init__(self, slope: float = 0.01) -> None:
         super().__init__()
@@ -75,7 +103,15 @@ class LeakyReLU(_Elementwise):
 
 
 class Tanh(_Elementwise):
-    """tanh(x); d/dx = 1 - tanh(x)^2, computed from the saved output."""
+    """tanh(x); d/dx = 1 - tanh(x)^2, computed from the saved output.
+
+    Saturated: |tanh| > 0.97 (the gradient below 0.06) on most points.
+    """
+
+    health_kind = "saturated"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units(outputs.abs() > 0.97, most=True)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.tanh(self._check_input(x))
@@ -88,7 +124,15 @@ class Tanh(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    """1 / (1 + exp(-x)); d/dx = s (1 - s), computed from the saved output."""
+    """1 / (1 + exp(-x)); d/dx = s (1 - s), computed from the saved output.
+
+    Saturated: within 0.03 of 0 or 1 (the gradient below 0.03) on most points.
+    """
+
+    health_kind = "saturated"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units((outputs - 0.5).abs() > 0.47, most=True)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.sigmoid(self._check_input(x))
@@ -105,7 +149,13 @@ class GELU(_Elementwise):
     """x Φ(x), Φ the standard normal CDF (the exact erf form, as `torch.nn.GELU()`).
 
     d/dx = Φ(x) + x φ(x), φ the standard normal density; computed from the saved input.
+    Dead: not positive on any point (the gradient is then small, and zero far below).
     """
+
+    health_kind = "dead"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units(outputs <= 0, most=False)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self._check_input(x)
@@ -130,7 +180,13 @@ class Softplus(_Elementwise):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as `torch.nn.Softplus`).
 
     A smooth ReLU; d/dx = sigmoid(beta x) (1 above the threshold), from the saved input.
+    Dead: below 0.01 on every point (the gradient below about beta * 0.01).
     """
+
+    health_kind = "dead"
+
+    def unhealthy(self, outputs: Tensor) -> float:
+        return _fraction_of_units(outputs < 0.01, most=False)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()

@@ -235,11 +235,17 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def write_history(path: Path, trainer: Trainer) -> None:
+    """Per-epoch metrics as CSV, with each Linear layer's gradient norm and each activation's health
+    in columns named by the layer's index (`grad_norm_L0`, `saturated_L1`, `dead_L3`)."""
+    model = trainer.model
+    layers = [f"grad_norm_L{i}" for i in trainer.linear_layers]
+    layers += [f"{model[i].health_kind}_L{i}" for i in trainer.activation_layers]
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"])
-    writer.writeheader()
-    for record in trainer.history:
-        writer.writerow(record.as_dict())
+    writer = csv.writer(text)
+    writer.writerow(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", *layers])
+    for r in trainer.history:
+        figures = [*r.grad_norms, *r.health] if len(r.grad_norms) + len(r.health) == len(layers) else []
+        writer.writerow([r.epoch, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, *figures])
     write_atomic(path, lambda handle: handle.write(text.getvalue().encode()), "history")
 
 

@@ -20,6 +20,13 @@ def _in_layer(error: Exception, index: int, module: Module) -> Exception:
         return RuntimeError(message)
 
 
+def _caches(module: Module) -> Iterator[tuple[Module, dict]]:
+    """Every cache in `module` and below it, as (module, {name: value})."""
+    yield module, {name: getattr(module, name) for name in module._cache_names}
+    for child in module.children():
+        yield from _caches(child)
+
+
 class Sequential(Module):
     """Runs modules in order on `forward`, in reverse on `backward`.
 
@@ -53,6 +60,26 @@ class Sequential(Module):
         except _WRAPPED as error:
             raise _in_layer(error, i, modules[i]) from error
         return g
+
+    def layer_outputs(self, x: Tensor) -> list[Tensor]:
+        """The output of every module in order (the last is `forward(x)`), for looking inside.
+
+        The caches a following `backward` needs (of the last `forward`) are left as they were.
+        """
+        kept = list(_caches(self))
+        outputs = []
+        i = 0
+        try:
+            for i, module in enumerate(self._modules):  # noqa: B007 (i names the failing layer)
+                x = module.forward(x)
+                outputs.append(x)
+        except _WRAPPED as error:
+            raise _in_layer(error, i, self._modules[i]) from error
+        finally:
+            for module, cache in kept:
+                for name, value in cache.items():
+                    setattr(module, name, value)
+        return outputs
 
     def named_param(self):
         return [(f"{i}.{name}", p, g) for i, module in enumerate(self._modules) for name, p, g in module.named_param()]

@@ -25,6 +25,7 @@ class EnsembleLinear(Module):
     """
 
     _param_names = ("weight", "bias")
+    _cache_names = ("_input",)
 
     def __init__(
         self,

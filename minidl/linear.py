@@ -42,6 +42,7 @@ class Linear(Module):
     """
 
     _param_names = ("weight", "bias")
+    _cache_names = ("_input",)
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ class Module:
     """
 
     _param_names: tuple[str, ...] = ()
+    _cache_names: tuple[str, ...] = ()  # what `forward` keeps for `backward` (see `Sequential.layer_outputs`)
 
     def __init__(self) -> None:
         self.training = True

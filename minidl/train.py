@@ -20,12 +20,15 @@ from torch import Tensor
 
 from minidl._checks import positive_int
 from minidl.data import Split
+from minidl.ensemble import EnsembleLinear
+from minidl.linear import Linear
 from minidl.loss import one_hot
 from minidl.module import Module
 from minidl.optim import Optimizer
 
 MIN_LR = 1e-12  # a decaying learning rate stops here instead of reaching 0
 DEFAULT_THREADS = 1  # small networks train fastest on one torch thread (and leave a core free)
+GRAD_SAMPLES = 16  # steps an epoch whose gradient norms are measured, evenly spread (all when fewer)
 
 
 def set_threads(threads: int) -> None:
@@ -44,8 +47,10 @@ class EpochRecord:
     train_accuracy: float
     test_loss: float
     test_accuracy: float
+    grad_norms: tuple[float, ...] = ()  # per Linear layer: its weight gradient's L2 norm, mean over the epoch
+    health: tuple[float, ...] = ()  # per activation layer: the fraction of its units saturated or dead
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | tuple[float, ...]]:
         return asdict(self)
 
 
@@ -103,6 +108,7 @@ class Trainer:
         lr_decay: float = 1.0,
         shuffle: bool = True,
         threads: int | None = DEFAULT_THREADS,
+        record_layers: bool = True,
     ) -> None:
         if threads is not None:
             set_threads(threads)
@@ -127,6 +133,16 @@ class Trainer:
         # One-hot once, here: class-index targets would be range-checked and converted every step.
         self._train_targets = one_hot(data.y_train, data.classes, like=data.x_train)
         self.history = History(history_cap)
+        # What the layers do, for looking inside: gradient norms of the Linear layers (sampled on
+        # GRAD_SAMPLES steps an epoch) and the health of the activations (on the training points).
+        looks_inside = record_layers and evaluate_every > 0 and hasattr(model, "layer_outputs")
+        children = list(model.children()) if looks_inside else []
+        self.linear_layers = [i for i, m in enumerate(children) if isinstance(m, (Linear, EnsembleLinear))]
+        self.activation_layers = [i for i, m in enumerate(children) if getattr(m, "health_kind", None)]
+        self._weight_grads = [children[i].grad_weight for i in self.linear_layers]
+        self._norm_every = max(1, self.steps_per_epoch // GRAD_SAMPLES)
+        self._norm_samples: list[list[Tensor]] = []
+        self._health: tuple[float, ...] = ()
         self.epoch = 0  # completed epochs
         self.steps = 0  # completed steps, all epochs
         self.status = "ready"
@@ -182,6 +198,8 @@ class Trainer:
             return False
         self._last_finite_loss = value
         self.model.backward(self.loss.backward())
+        if self._weight_grads and (self._position // self.batch_size) % self._norm_every == 0:
+            self._norm_samples.append(torch._foreach_norm(self._weight_grads))
         self.optimizer.step()
         self.steps += 1
         self._position += self.batch_size
@@ -218,14 +236,22 @@ class Trainer:
         return True
 
     # ---- measuring ---------------------------------------------------------------------------------
-    def evaluate(self) -> dict[str, Tensor]:
-        """Loss per sample and accuracy on both sets; tensors of shape `(models,)` for ensembles."""
+    def evaluate(self, health: bool = False) -> dict[str, Tensor]:
+        """Loss per sample and accuracy on both sets; tensors of shape `(models,)` for ensembles.
+
+        With `health`, the activations' health on the training points is kept for the record.
+        """
         out = {}
         was_training = self.model.training
         self.model.eval()
         for split in ("train", "test"):
             x, y = getattr(self.data, f"x_{split}"), getattr(self.data, f"y_{split}")
-            prediction = self.model.forward(x)
+            if health and split == "train" and self.activation_layers:
+                outputs = self.model.layer_outputs(x)
+                self._health = tuple(self.model[i].unhealthy(outputs[i]) for i in self.activation_layers)
+                prediction = outputs[-1]
+            else:
+                prediction = self.model.forward(x)
             per_model = self._per_model_loss(prediction, y)
             out[f"{split}_loss"] = per_model / y.shape[-1]
             out[f"{split}_accuracy"] = (prediction.argmax(-1) == y).to(prediction.dtype).mean(-1)
@@ -239,12 +265,17 @@ class Trainer:
 
     def _end_epoch(self) -> bool:
         if not self.evaluate_every or self.epoch % self.evaluate_every:
+            self._norm_samples.clear()
             return True
-        metrics = {k: v.mean().item() for k, v in self.evaluate().items()}
+        metrics = {k: v.mean().item() for k, v in self.evaluate(health=True).items()}
         if not all(math.isfinite(v) for v in metrics.values()) or not self._parameters_finite():
             self._diverge("the parameters are no longer finite")
             return False
-        self.last_record = EpochRecord(epoch=self.epoch, **metrics)
+        norms: tuple[float, ...] = ()
+        if self._norm_samples:
+            norms = tuple(torch.stack([torch.stack(s) for s in self._norm_samples]).mean(0).tolist())
+            self._norm_samples.clear()
+        self.last_record = EpochRecord(epoch=self.epoch, **metrics, grad_norms=norms, health=self._health)
         self.history.append(self.last_record)
         return True
 

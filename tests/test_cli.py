@@ -40,6 +40,7 @@ def test_train_human_output_and_files(tmp_path):
     assert "4/4" in result.stderr  # the progress bar
     rows = list(csv.DictReader(history.read_text().splitlines()))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert float(rows[-1]["grad_norm_L0"]) > 0 and 0 <= float(rows[-1]["saturated_L1"]) <= 1  # linear:8, tanh
     loaded_spec, net = load_model(model)
     assert json.loads(spec.read_text()) == loaded_spec.to_dict()
     assert net(torch.rand(3, 2)).shape == (3, 2)

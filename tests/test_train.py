@@ -154,3 +154,72 @@ def test_lr_decay_multiplies_the_lr_after_every_epoch():
     experiment = build(SMALL)
     with pytest.raises(ValueError, match="lr_decay must be in"):
         Trainer(experiment.model, experiment.loss, experiment.optimizer, experiment.data, lr_decay=1.5)
+
+
+def test_layer_outputs_are_every_output_and_leave_backward_alone():
+    import minidl
+
+    g = torch.Generator().manual_seed(0)
+    net = minidl.Sequential(
+        minidl.Linear(2, 4, generator=g, dtype=torch.float64),
+        minidl.Tanh(),
+        minidl.Sequential(minidl.Linear(4, 3, generator=g, dtype=torch.float64), minidl.ReLU()),
+        minidl.Linear(3, 2, generator=g, dtype=torch.float64),
+    )
+    x, other, up = torch.rand(5, 2, dtype=torch.float64), torch.rand(7, 2, dtype=torch.float64), torch.rand(5, 2)
+    out = net(x)
+    grad_x = net.backward(up.double())
+    expected_grads = [g.clone() for _, g in net.param()]
+    net.zero_grad()
+    net(x)
+    outputs = net.layer_outputs(other)  # between a forward and its backward
+    assert torch.equal(net.backward(up.double()), grad_x)  # the caches of x were kept
+    for (_, now), then in zip(net.param(), expected_grads):
+        assert torch.equal(now, then)
+    h1 = other @ net[0].weight.t() + net[0].bias  # by hand
+    h2 = torch.tanh(h1)
+    h3 = torch.relu(h2 @ net[2][0].weight.t() + net[2][0].bias)
+    h4 = h3 @ net[3].weight.t() + net[3].bias
+    assert len(outputs) == 4
+    for ours, hand in zip(outputs, (h1, h2, h3, h4)):
+        torch.testing.assert_close(ours, hand)
+    torch.testing.assert_close(outputs[-1], net(other))
+    assert out.shape == (5, 2)
+
+
+def test_health_fractions_by_hand():
+    import minidl
+
+    tanh = torch.tensor([[0.99, 0.1, -0.98], [0.98, 0.2, 0.5], [-0.99, 0.99, -0.99]])  # 3 points, 3 units
+    assert minidl.Tanh().unhealthy(tanh) == pytest.approx(2 / 3)  # units 0 and 2 saturated on most points
+    relu = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    assert minidl.ReLU().unhealthy(relu) == pytest.approx(1 / 3)  # only unit 0 is zero everywhere
+    sigmoid = torch.tensor([[0.99, 0.5], [0.01, 0.6], [0.995, 0.9]])
+    assert minidl.Sigmoid().unhealthy(sigmoid) == pytest.approx(1 / 2)
+    assert minidl.Tanh().health_kind == "saturated" and minidl.ReLU().health_kind == "dead"
+
+
+def test_the_record_has_gradient_norms_and_health_per_layer():
+    spec = SMALL.replace(optimizer="sgd", lr=0.01, batch_size=200, n_train=200)  # one step an epoch
+    trainer = make_trainer(spec)
+    assert trainer.linear_layers == [0, 2, 4] and trainer.activation_layers == [1, 3]
+    before = [p.clone() for p, _ in trainer.model.param()]
+    trainer.run(1)
+    record = trainer.last_record
+    # the one step's gradients, by hand: rebuild them from the weights before the step
+    probe = make_trainer(spec)
+    for (p, _), q in zip(probe.model.param(), before):
+        p.copy_(q)
+    probe.optimizer.zero_grad()  # a summed loss over all points: the order of the step does not matter
+    probe.loss.forward(probe.model.forward(probe.data.x_train), probe._train_targets)
+    probe.model.backward(probe.loss.backward())
+    by_hand = [probe.model[i].grad_weight.norm().item() for i in probe.linear_layers]
+    assert record.grad_norms == pytest.approx(by_hand, rel=1e-5)
+    outputs = trainer.model.layer_outputs(trainer.data.x_train)
+    assert record.health == pytest.approx([trainer.model[i].unhealthy(outputs[i]) for i in (1, 3)])
+
+
+def test_reproduce_records_nothing_and_stays_bounded():
+    trainer = make_trainer(SMALL, models=3, evaluate_every=0)
+    trainer.run(3)
+    assert trainer._norm_samples == [] and trainer.linear_layers == []
