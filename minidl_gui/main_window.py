@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._drawn_grid = self._drawn_history = None
         self._shown_status = ""
         self._labels_shown = 0.0
+        self._reset_pending = False
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
@@ -287,10 +288,24 @@ class MainWindow(QMainWindow):
         if self.session.playing:
             self.session.pause()
             self._show_playing(False)
+        elif self.stuck_diverged():
+            self._show_divergence(self.last_snapshot)  # nothing can train: say why again, with the way out
         else:
             self.banner.hide()
             self.session.play()
             self._show_playing(True)
+
+    def stuck_diverged(self) -> bool:
+        """Whether the network shown has diverged and no reset or edit on its way will replace it."""
+        snapshot = self.last_snapshot
+        if snapshot is None or snapshot.status != "diverged":
+            return False
+        return not self._reset_pending and self.session.spec == snapshot.spec
+
+    def _show_divergence(self, snapshot: Snapshot) -> None:
+        self.banner.show_message(
+            snapshot.message, [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)]
+        )
 
     def _show_playing(self, playing: bool) -> None:
         if self.play_button.text() == ("Pause" if playing else "Play"):
@@ -304,6 +319,7 @@ class MainWindow(QMainWindow):
 
     def reset(self) -> None:
         self.banner.hide()
+        self._reset_pending = True
         self.session.reset()
         self._show_playing(False)
 
@@ -319,6 +335,8 @@ class MainWindow(QMainWindow):
         if snapshot is None:
             return
         self.last_snapshot = snapshot
+        if snapshot.status != "diverged":
+            self._reset_pending = False
         if snapshot.grid is not self._drawn_grid:  # the worker reuses the array when nothing changed
             self._drawn_grid = snapshot.grid
             self.boundary_plot.set_grid(snapshot.grid)
@@ -342,10 +360,7 @@ class MainWindow(QMainWindow):
             self.training_settings.show_current_lr(snapshot.lr, snapshot.spec.optimizer.lr)
         self._show_playing(snapshot.playing)
         if snapshot.status == "diverged" and self._shown_status != "diverged":
-            self.banner.show_message(
-                snapshot.message,
-                [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)],
-            )
+            self._show_divergence(snapshot)
         elif self.worker.error:
             self.banner.show_message(
                 "Training stopped on an internal error.\n" + self.worker.error, [("Reset", self.reset)]

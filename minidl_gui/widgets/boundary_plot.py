@@ -157,7 +157,8 @@ class BoundaryPlot(CountingPlot):
         if self.grid is None or self.grid.shape != grid.shape:  # pixels -> [0, 1]^2
             self.image.setTransform(QTransform.fromScale(1.0 / columns, 1.0 / rows))
         self.grid = grid
-        rgba = np.ascontiguousarray(self._lut[np.clip(grid * 255.0 + 0.5, 0, 255).astype(np.uint8)])
+        levels = np.nan_to_num(grid * 255.0 + 0.5, nan=128.0)  # a diverged network: neutral, not garbage
+        rgba = np.ascontiguousarray(self._lut[np.clip(levels, 0, 255).astype(np.uint8)])
         image = QImage(rgba.data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
         self.image.setPixmap(QPixmap.fromImage(image))  # copies the pixels
 
@@ -183,7 +184,7 @@ class BoundaryPlot(CountingPlot):
     def _schedule_render(self, *_) -> None:
         if not self._render_pending:  # resizing emits many signals: draw once, after them
             self._render_pending = True
-            QTimer.singleShot(0, self._render_points)
+            QTimer.singleShot(0, self, self._render_points)  # with a context: never after the plot is gone
 
     def _render_points(self) -> None:
         self._render_pending = False

@@ -7,6 +7,8 @@ it is, so the controls never drift from what is trained.
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QGroupBox, QLabel
@@ -17,7 +19,9 @@ Request = Callable[..., str]  # request(**changes) -> '' when accepted, else why
 class SettingsGroup(QGroupBox):
     def __init__(self, title: str, request: Request, parent=None) -> None:
         super().__init__(title, parent)
-        self._request = request
+        # Held weakly: the window owns this group, and a strong reference back would be a cycle
+        # through Qt that Python's collector cannot see (a dropped window would never be freed).
+        self._request = weakref.WeakMethod(request) if inspect.ismethod(request) else lambda: request
         self.error = QLabel()
         self.error.setObjectName(f"{type(self).__name__[:1].lower()}{type(self).__name__[1:]}Error")
         self.error.setWordWrap(True)
@@ -25,7 +29,10 @@ class SettingsGroup(QGroupBox):
         self.error.hide()
 
     def request(self, **changes) -> bool:
-        problem = self._request(**changes)
+        request = self._request()
+        if request is None:  # the window is gone
+            return False
+        problem = request(**changes)
         self.show_problem(problem)
         return not problem
 
