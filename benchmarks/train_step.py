@@ -170,7 +170,7 @@ def main() -> None:
         f"{N_POINTS // BATCH} steps/epoch, median of {args.repeats} rounds of {args.epochs} epochs"
     )
     for name, value in ms.items():
-        print(f"  {name:<18} {value:8.2f} ms/epoch")
+        print(f"  {name:<26} {value:8.2f} ms/epoch")
     print(f"  torch.nn+autograd / minidl = {ms['torch.nn+autograd'] / ms['minidl']:.2f}x  (target >= 2)")
     print(f"  minidl / bare tensor loop  = {ms['minidl'] / ms['bare tensor loop']:.2f}x  (target <= 1.10)")
     print(

@@ -4,6 +4,7 @@ never touches the trainer."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from concurrent.futures import Future
@@ -32,20 +33,25 @@ from minidl.checkpoint import read_experiment
 from minidl.files import FileProblem, write_text_atomic
 from minidl.params import SpecError
 from minidl.registry import LR
-from minidl.spec import REPORT, Spec
+from minidl.spec import REPORT, Layer, Spec
 from minidl_gui.grid import GRID_RESOLUTION
 from minidl_gui.icon import app_icon
 from minidl_gui.limits import MAX_LIVE_FILE_BYTES, check_live
 from minidl_gui.session import Session, Snapshot
+from minidl_gui.settings import app_settings
 from minidl_gui.widgets.banner import Banner
 from minidl_gui.widgets.boundary_plot import BoundaryPlot
 from minidl_gui.widgets.data_settings import DataSettings
+from minidl_gui.widgets.health_view import HealthView
+from minidl_gui.widgets.hidden_view import HiddenLayerView
 from minidl_gui.widgets.layer_editor import LayerEditor
 from minidl_gui.widgets.metric_plot import MetricPlot
+from minidl_gui.widgets.network_view import NetworkView
 from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
 
 LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: readable, and cheap
+LAYOUT_VERSION = 1  # of the saved window layout: raise it when the docks change
 LAUNCH_SPEC = REPORT.replace(init="default")
 """At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
 PyTorch's default initial weights, with which the disk shows within the first ~25 epochs."""
@@ -69,16 +75,18 @@ class MainWindow(QMainWindow):
         self.session = Session(spec, check=check_live, grid_resolution=grid_resolution)
         self.last_snapshot: Snapshot | None = None
         self._data_version = -1
-        self._drawn_grid = self._drawn_history = None
+        self._drawn_grid = self._drawn_history = self._drawn_probe = None
         self._shown_status = ""
         self._labels_shown = 0.0
         self._reset_pending = False
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
+        self._build_views()
         self._build_status_bar()
         self._build_shortcuts()
         self._build_menu()
+        self._restore_layout()
         self.save_finished.connect(self._show_save_result)
 
         self.worker = TrainingWorker(self.session)
@@ -160,11 +168,49 @@ class MainWindow(QMainWindow):
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(380)
-        dock = QDockWidget("Experiment")
+        dock = self.side_panel = QDockWidget("Experiment")
         dock.setObjectName("sidePanel")
-        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable | QDockWidget.DockWidgetFeature.DockWidgetMovable
+        )
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+    def _build_views(self) -> None:
+        """The views inside the network, each in a dock of its own (tabbed together at first)."""
+        self.network_view = NetworkView(self.boundary_plot.lut, self.change_units)
+        self.health_view = HealthView()
+        self.hidden_view = HiddenLayerView()
+        self.view_docks: dict[str, QDockWidget] = {}
+        for name, title, widget in (
+            ("networkDock", "Network", self.network_view),
+            ("healthDock", "Layer health", self.health_view),
+            ("hiddenDock", "Hidden layer", self.hidden_view),
+        ):
+            dock = QDockWidget(title)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            dock.visibilityChanged.connect(self._views_changed)
+            self.view_docks[name] = dock
+        docks = list(self.view_docks.values())
+        for first, second in itertools.pairwise(docks):
+            self.tabifyDockWidget(first, second)
+        docks[0].raise_()
+        self.resizeDocks(docks[:1], [280], Qt.Orientation.Vertical)  # the plots keep most of the height
+        self.network_view.neuron_hovered.connect(self._hover_neuron)
+        self.network_view.neuron_clicked.connect(self._click_neuron)
+        self.hidden_view.column_changed.connect(self._views_changed)
+        self._neuron_pinned: tuple[int, int] | None = None
+
+    def view_visible(self, name: str) -> bool:
+        """Whether a view's dock is shown and its tab in front."""
+        dock = self.view_docks[name]
+        return dock.isVisible() and dock.widget().isVisible()
+
+    def _views_changed(self, *_) -> None:
+        network, hidden = self.view_visible("networkDock"), self.view_visible("hiddenDock")
+        self.session.want_probe(network or hidden, self.hidden_view.column() if hidden else None)
 
     def _build_status_bar(self) -> None:
         self.epoch_label = QLabel("Epoch 0")
@@ -189,6 +235,13 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
 
     def _build_menu(self) -> None:
+        self._build_file_menu()
+        view = self.menuBar().addMenu("&View")
+        view.setObjectName("viewMenu")
+        for dock in (self.side_panel, *self.view_docks.values()):
+            view.addAction(dock.toggleViewAction())
+
+    def _build_file_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
         open_action = menu.addAction("&Open experiment…")
         open_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -273,6 +326,14 @@ class MainWindow(QMainWindow):
         self._show_spec(spec)
         return ""
 
+    def change_units(self, linear: int, delta: int) -> str:
+        """Add `delta` units to the Linear layer at `linear` (an index into the hidden layers)."""
+        layers = list(self.session.spec.layers)
+        if not 0 <= linear < len(layers) or layers[linear].units is None:
+            return f"layer {linear} is not a Linear layer"
+        layers[linear] = Layer(layers[linear].type, (("units", layers[linear].units + delta),))
+        return self.request_edit(layers=layers)
+
     def _show_spec(self, spec: Spec) -> None:
         """Every control shows `spec` exactly; nothing is emitted."""
         self.layer_editor.set_layers(spec.layers)
@@ -340,6 +401,12 @@ class MainWindow(QMainWindow):
         if snapshot.grid is not self._drawn_grid:  # the worker reuses the array when nothing changed
             self._drawn_grid = snapshot.grid
             self.boundary_plot.set_grid(snapshot.grid)
+        if snapshot.neuron != self.boundary_plot.neuron:
+            title = None
+            if snapshot.neuron is not None and snapshot.probe is not None:
+                column, unit = snapshot.neuron
+                title = f"{snapshot.probe.columns[column].title}, unit {unit + 1}"
+            self.boundary_plot.show_neuron_title(snapshot.neuron, title)
         if snapshot.data_version != self._data_version:
             self._data_version = snapshot.data_version
             self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
@@ -350,7 +417,8 @@ class MainWindow(QMainWindow):
             self.loss_plot.set_data(h["epoch"], h["train_loss"], h["test_loss"])
             self.accuracy_plot.set_data(h["epoch"], 100 * h["train_accuracy"], 100 * h["test_accuracy"])
         now = time.monotonic()
-        if not snapshot.playing or now - self._labels_shown >= LABEL_INTERVAL:  # text: a few times a second
+        slow_tick = not snapshot.playing or now - self._labels_shown >= LABEL_INTERVAL  # a few times a second
+        if slow_tick:
             self._labels_shown = now
             self._set_text(self.epoch_label, f"Epoch {snapshot.epoch}")
             self._set_text(self.epoch_big, f"Epoch {snapshot.epoch}")
@@ -359,6 +427,7 @@ class MainWindow(QMainWindow):
             self._set_text(self.metrics_label, self._metrics_text(snapshot))
             self.training_settings.show_current_lr(snapshot.lr, snapshot.spec.optimizer.lr)
         self._show_playing(snapshot.playing)
+        self._draw_views(snapshot, slow_tick)
         if snapshot.status == "diverged" and self._shown_status != "diverged":
             self._show_divergence(snapshot)
         elif self.worker.error:
@@ -367,6 +436,20 @@ class MainWindow(QMainWindow):
             )
             self.worker.error = None
         self._shown_status = snapshot.status
+
+    def _draw_views(self, snapshot: Snapshot, slow_tick: bool) -> None:
+        """The views inside the network: only those shown, and only what is new."""
+        self.hidden_view.set_spec(snapshot.spec)
+        probe = snapshot.probe
+        if probe is not None and probe is not self._drawn_probe:
+            self._drawn_probe = probe
+            if self.view_visible("networkDock"):
+                self.network_view.set_probe(probe, snapshot.spec)
+            if self.view_visible("hiddenDock"):
+                self.hidden_view.set_view(probe.hidden)
+        if self.view_visible("healthDock") and slow_tick:
+            self.health_view.set_spec(snapshot.spec)
+            self.health_view.set_history(snapshot.history)
 
     @staticmethod
     def _set_text(label: QLabel, text: str) -> None:
@@ -387,4 +470,31 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread
             self.worker.wait()
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         super().closeEvent(event)
+
+    def _restore_layout(self) -> None:
+        settings = app_settings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, LAYOUT_VERSION)
+
+    # ---- inside the network ------------------------------------------------------------------------
+    def show_neuron(self, layer_index: int | None, unit: int = 0) -> None:
+        """Show a neuron's map (diagram column `layer_index`: 0 the inputs, then the hidden layers,
+        the last the outputs) large in the decision-boundary plot, until `show_neuron(None)`."""
+        neuron = None if layer_index is None else (int(layer_index), int(unit))
+        self._neuron_pinned = neuron
+        self.network_view.show_pinned(neuron)
+        self.session.show_neuron(neuron)
+
+    def _hover_neuron(self, neuron: tuple[int, int] | None) -> None:
+        if self._neuron_pinned is None:
+            self.session.show_neuron(neuron)
+
+    def _click_neuron(self, neuron: tuple[int, int]) -> None:
+        self.show_neuron(*((None,) if neuron == self._neuron_pinned else neuron))

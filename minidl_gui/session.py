@@ -30,8 +30,10 @@ from minidl.files import FileProblem
 from minidl.spec import Spec, make_trainer
 from minidl.train import Trainer
 from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
+from minidl_gui.probe import Probe, Prober
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
+PROBE_INTERVAL = 0.5  # seconds between two looks inside the network while training (2 a second)
 CURVE_POINTS = 150  # points per drawn curve: a 3-pixel line over a few hundred pixels needs no more
 
 
@@ -59,6 +61,8 @@ class Snapshot:
     y_train: np.ndarray = field(repr=False)
     x_test: np.ndarray = field(repr=False)
     y_test: np.ndarray = field(repr=False)
+    probe: Probe | None = field(default=None, repr=False)  # inside the network; the same object until renewed
+    neuron: tuple[int, int] | None = None  # the neuron (diagram column, unit) whose map `grid` is, if any
 
 
 def _differs_only_in_lr(a: Spec, b: Spec) -> bool:
@@ -95,9 +99,13 @@ class Session:
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._grid_resolution = grid_resolution
         self._grid_points = grid_points(grid_resolution)
-        self._grid_cache: tuple[Trainer, int, float, np.ndarray] | None = None  # trainer, steps, when, grid
+        self._grid_cache: tuple | None = None  # trainer, steps, when, grid, neuron shown
         self._grid_seconds = 0.0
         self._history_cache: tuple[Trainer, int, dict[str, np.ndarray]] | None = None  # trainer, epoch, arrays
+        self._probe_wanted: tuple[bool, int | None] = (False, None)  # (any view inside, hidden-layer column)
+        self._neuron_shown: tuple[int, int] | None = None  # the heatmap shows this neuron's map
+        self._prober = Prober(spec)
+        self._probe_cache: tuple[Trainer, int, float, tuple, Probe] | None = None  # trainer, steps, when, wanted
 
     # ---- requests (GUI thread) --------------------------------------------------------------------
     def _request(self, op: tuple[str, Any] | None = None, **state) -> None:
@@ -177,6 +185,14 @@ class Session:
         self._request(("save", (Path(path), future)))
         return future
 
+    def show_neuron(self, neuron: tuple[int, int] | None) -> None:
+        """Make the heatmap show a neuron's map (diagram column, unit), or the class-1 score (None)."""
+        self._request(_neuron_shown=neuron)
+
+    def want_probe(self, enabled: bool, hidden_column: int | None = None) -> None:
+        """Look inside the network for the views that show it (a few times a second while training)."""
+        self._request(_probe_wanted=(bool(enabled), hidden_column))
+
     @property
     def spec(self) -> Spec:
         """The spec the user asked for, with every request so far."""
@@ -251,6 +267,8 @@ class Session:
         if weights is not None:
             self.trainer.model.load_state_dict(weights)
         self._trained_spec = spec
+        if spec.layers != old.layers:
+            self._prober = Prober(spec)
         if not same_data:
             self._data_version += 1
             self._data_arrays = self._arrays(self.trainer.data)
@@ -277,21 +295,26 @@ class Session:
             return 0.0
         return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
 
-    def _grid(self, trainer: Trainer) -> np.ndarray:
-        """The heatmap; recomputed at most `GRID_SHARE` of the time, so a big network still trains."""
+    def _grid(self, trainer: Trainer, neuron: tuple[int, int] | None) -> np.ndarray:
+        """The heatmap: the class-1 score, or the map of `neuron` (diagram column, unit) when one is
+        shown; recomputed at most `GRID_SHARE` of the time, so a big network still trains."""
         now = time.perf_counter()
         cached = self._grid_cache
         if (
             cached is not None
             and cached[0] is trainer
+            and cached[4] == neuron
             and (cached[1] == trainer.steps or now - cached[2] < self._grid_seconds * (1 / GRID_SHARE - 1))
         ):
             return cached[3]
-        score = class_one_score(trainer.predict(self._grid_points), self._trained_spec.loss)
-        grid = score.reshape(self._grid_resolution, self._grid_resolution).float().numpy()
+        if neuron is None:
+            values = class_one_score(trainer.predict(self._grid_points), self._trained_spec.loss)
+        else:
+            values = self._prober.neuron_map(trainer, self._grid_points, *neuron)
+        grid = values.reshape(self._grid_resolution, self._grid_resolution).float().numpy()
         done = time.perf_counter()
         self._grid_seconds = done - now
-        self._grid_cache = (trainer, trainer.steps, done, grid)
+        self._grid_cache = (trainer, trainer.steps, done, grid, neuron)
         return grid
 
     def _history(self, trainer: Trainer) -> dict[str, np.ndarray]:
@@ -306,8 +329,28 @@ class Session:
         if record is not None and (not records or records[-1].epoch != record.epoch):
             records.append(record)  # the newest epoch, even where the bounded history skipped it
         history = {name: np.array([getattr(r, name) for r in records], dtype=float) for name in names}
+        for name in ("grad_norms", "health"):  # (epochs, layers): per Linear layer, per activation layer
+            width = len(getattr(records[-1], name)) if records else 0
+            gap = (float("nan"),) * width
+            rows = [getattr(r, name) if len(getattr(r, name)) == width else gap for r in records]
+            history[name] = np.array(rows, dtype=float).reshape(len(rows), width)
         self._history_cache = (trainer, trainer.epoch, history)
         return history
+
+    def _probe(self, trainer: Trainer, playing: bool) -> Probe | None:
+        """A look inside, renewed at most every PROBE_INTERVAL while training (at once otherwise)."""
+        with self._lock:
+            wanted = self._probe_wanted
+        if not wanted[0]:
+            return None
+        now = time.perf_counter()
+        cached = self._probe_cache
+        fresh = cached is not None and cached[0] is trainer and cached[3] == wanted
+        if fresh and (cached[1] == trainer.steps or (playing and now - cached[2] < PROBE_INTERVAL)):
+            return cached[4]
+        probe = self._prober.probe(trainer, wanted[1])
+        self._probe_cache = (trainer, trainer.steps, now, wanted, probe)
+        return probe
 
     def snapshot(self) -> Snapshot:
         """The state to draw, with the decision-boundary grid; called in the worker thread."""
@@ -316,6 +359,9 @@ class Session:
         nan = float("nan")
         with self._lock:
             playing = self._playing or self._epochs_requested > 0
+            neuron = self._neuron_shown
+        if neuron is not None and not self._prober.has_neuron(*neuron):
+            neuron = None  # the network changed shape under it
         x_train, y_train, x_test, y_test = self._data_arrays
         return Snapshot(
             spec=self._trained_spec,
@@ -333,9 +379,11 @@ class Session:
             test_loss=record.test_loss if record else nan,
             test_accuracy=record.test_accuracy if record else nan,
             history=self._history(trainer),
-            grid=self._grid(trainer),
+            grid=self._grid(trainer, neuron),
+            neuron=neuron,
             x_train=x_train,
             y_train=y_train,
             x_test=x_test,
             y_test=y_test,
+            probe=self._probe(trainer, playing),
         )

@@ -12,6 +12,16 @@ settings.register_profile("default", max_examples=40, deadline=None)
 settings.load_profile("default")
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory):
+    """Each test reads and writes the app's remembered settings in a folder of its own."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
 @pytest.fixture
 def window(qtbot):
     """A MainWindow whose training thread is stopped and joined at teardown, whatever the test did."""

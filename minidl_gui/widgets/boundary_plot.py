@@ -130,7 +130,8 @@ class BoundaryPlot(CountingPlot):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         colormap = pg.colormap.get(COLORMAP)
-        self._lut = colormap.getLookupTable(nPts=256, alpha=True)  # (256, 4) RGBA
+        self.lut = colormap.getLookupTable(nPts=256, alpha=True)  # (256, 4) RGBA
+        self.neuron: tuple[int, int] | None = None  # whose map the heatmap shows; None: the class-1 score
         self.image = QGraphicsPixmapItem()
         self.image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.grid: np.ndarray | None = None
@@ -158,9 +159,20 @@ class BoundaryPlot(CountingPlot):
             self.image.setTransform(QTransform.fromScale(1.0 / columns, 1.0 / rows))
         self.grid = grid
         levels = np.nan_to_num(grid * 255.0 + 0.5, nan=128.0)  # a diverged network: neutral, not garbage
-        rgba = np.ascontiguousarray(self._lut[np.clip(levels, 0, 255).astype(np.uint8)])
+        rgba = np.ascontiguousarray(self.lut[np.clip(levels, 0, 255).astype(np.uint8)])
         image = QImage(rgba.data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
         self.image.setPixmap(QPixmap.fromImage(image))  # copies the pixels
+
+    def show_neuron_title(self, neuron: tuple[int, int] | None, title: str | None) -> None:
+        """Say what the heatmap shows: the decision boundary, or a neuron's map."""
+        self.neuron = neuron
+        plot = self.getPlotItem()
+        if neuron is None:
+            plot.setTitle("Decision boundary", size="16pt", color=TEXT)
+            self.colorbar.axis.setLabel("P(class 1)", **{"font-size": "13pt", "color": TEXT})
+        else:
+            plot.setTitle(f"Neuron: {title}", size="16pt", color="#b35900")
+            self.colorbar.axis.setLabel("value (0.5 = zero)", **{"font-size": "13pt", "color": TEXT})
 
     def set_dataset(self, dataset: str) -> None:
         if dataset == self._dataset:

@@ -16,12 +16,17 @@ from PySide6.QtWidgets import QGroupBox, QLabel
 Request = Callable[..., str]  # request(**changes) -> '' when accepted, else why not
 
 
+def weak_request(request: Request) -> Callable[[], Request | None]:
+    """`request` held weakly when it is a method: the window owns the widget that holds it, and a
+    strong reference back would be a cycle through Qt that Python's collector cannot see (a dropped
+    window would never be freed). Call the result to get the request, or None once it is gone."""
+    return weakref.WeakMethod(request) if inspect.ismethod(request) else lambda: request
+
+
 class SettingsGroup(QGroupBox):
     def __init__(self, title: str, request: Request, parent=None) -> None:
         super().__init__(title, parent)
-        # Held weakly: the window owns this group, and a strong reference back would be a cycle
-        # through Qt that Python's collector cannot see (a dropped window would never be freed).
-        self._request = weakref.WeakMethod(request) if inspect.ismethod(request) else lambda: request
+        self._request = weak_request(request)
         self.error = QLabel()
         self.error.setObjectName(f"{type(self).__name__[:1].lower()}{type(self).__name__[1:]}Error")
         self.error.setWordWrap(True)

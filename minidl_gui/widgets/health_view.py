@@ -1,0 +1,86 @@
+"""Layer health: the gradient norm of every Linear layer over the epochs (log scale), and beside it
+the fraction of saturated (Tanh, Sigmoid) or dead (ReLU-like) units of every activation layer.
+
+Put 8 Sigmoid layers beside 8 ReLU layers and the gradient of the first layers vanishes here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from minidl.registry import LAYERS
+from minidl.spec import Spec
+from minidl_gui.probe import columns
+from minidl_gui.widgets.plot_style import TEXT, style_plot
+
+PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4")
+
+
+class HealthView(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("healthView")
+        self.gradients = pg.PlotWidget()
+        self.gradients.setObjectName("gradientPlot")
+        self.gradients.setBackground("w")
+        plot = self.gradients.getPlotItem()
+        style_plot(plot, "Gradient norm per Linear layer", "epoch", "‖∇W‖ (log)")
+        plot.setLogMode(y=True)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = plot.addLegend(offset=(-8, 8), labelTextColor=TEXT)
+        self.bars = pg.PlotWidget()
+        self.bars.setObjectName("healthBars")
+        self.bars.setBackground("w")
+        bar_plot = self.bars.getPlotItem()
+        style_plot(bar_plot, "Saturated / dead units", "activation layer", "% of units")
+        bar_plot.setYRange(0, 100, padding=0.02)
+        bar_plot.setMouseEnabled(x=False, y=False)
+        self.bar_item = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#d95f02")
+        bar_plot.addItem(self.bar_item)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.gradients, 3)
+        layout.addWidget(self.bars, 2)
+        self.curves: list[pg.PlotDataItem] = []
+        self._spec: Spec | None = None
+        self._drawn = None
+
+    def set_spec(self, spec: Spec) -> None:
+        """Name the curves and bars after `spec`'s layers (when its shape changes)."""
+        if self._spec is not None and spec.layers == self._spec.layers:
+            return
+        self._spec = spec
+        plot = self.gradients.getPlotItem()
+        for curve in self.curves:
+            plot.removeItem(curve)
+            self.legend.removeItem(curve)
+        linear_columns = columns(spec)[1:]
+        self.curves = [
+            plot.plot(name=column.title.split(" (")[0], pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2.5))
+            for i, column in enumerate(linear_columns)
+        ]
+        names = []
+        for i, layer in enumerate(spec.layers):
+            kind = getattr(LAYERS[layer.type].build, "health_kind", None)
+            if kind:
+                names.append(f"{i}: {layer.type}\n{kind}")
+        self.bar_names = names
+        self.bars.getPlotItem().getAxis("bottom").setTicks([list(enumerate(names))])
+        self.bars.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
+        self.bar_item.setOpts(x=np.arange(len(names)), height=np.zeros(len(names)))
+
+    def set_history(self, history: dict[str, np.ndarray]) -> None:
+        """Draw the records (the same arrays as the metric plots' history)."""
+        if history is self._drawn:
+            return
+        self._drawn = history
+        epochs, norms, health = history["epoch"], history["grad_norms"], history["health"]
+        for i, curve in enumerate(self.curves):
+            if norms.ndim == 2 and i < norms.shape[1]:
+                curve.setData(epochs, np.maximum(norms[:, i], 1e-12))
+            else:
+                curve.setData([], [])
+        if health.ndim == 2 and len(health) and health.shape[1] == len(self.bar_names):
+            self.bar_item.setOpts(x=np.arange(health.shape[1]), height=100.0 * np.nan_to_num(health[-1]))

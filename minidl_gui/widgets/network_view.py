@@ -1,0 +1,296 @@
+"""The network diagram: inputs, every hidden neuron and the outputs as columns, each neuron with a
+thumbnail of its value over [0,1]^2, every connection coloured by the sign of its weight and as
+wide as its magnitude. Hover a neuron (or click to keep it) to see its map large in the decision
+boundary plot; hover a connection for its weight, a neuron for its bias; − / + change a hidden
+layer's units (the same edit as the side panel's).
+
+The diagram is drawn into a pixmap when a new look inside arrives (a few times a second) and
+blitted in between. Up to 32 neurons a column every neuron carries its map; above that they are
+drawn as dots. At most `MAX_CONNECTIONS` connections are drawn between two columns: the
+strongest, as a caption says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QToolButton, QToolTip, QWidget
+
+from minidl.spec import Spec
+from minidl_gui.probe import Probe
+from minidl_gui.widgets.settings_group import weak_request
+
+POSITIVE, NEGATIVE = QColor("#b2182b"), QColor("#2166ac")  # the heatmap's red and blue
+MAX_CONNECTIONS = 400
+MAX_MAPS = 32  # neurons a column drawn with their map; more are drawn as dots
+WIDTH_STEPS = 6
+
+
+def _tint(color: QColor, strength: float) -> QColor:
+    """`color` mixed with white: `strength` 1 is the color, 0 white (opaque, unlike an alpha)."""
+    return QColor.fromRgbF(*(1.0 - strength * (1.0 - c) for c in (color.redF(), color.greenF(), color.blueF())))
+
+
+class NetworkView(QWidget):
+    neuron_hovered = Signal(object)  # (column, unit) or None: show that neuron's map, or the boundary again
+    neuron_clicked = Signal(object)  # (column, unit): keep it shown until a second click
+
+    def __init__(self, lut: np.ndarray, change_units: Callable[[int, int], str], parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("networkView")
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 220)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._lut = lut
+        self._change_units = weak_request(change_units)  # (Linear layer index, delta) -> '' or why not
+        self.probe: Probe | None = None
+        self.spec: Spec | None = None
+        self._pixmap: QPixmap | None = None
+        self._rects: list[list[QRectF]] = []  # per column, per neuron
+        self._lines: list[tuple[np.ndarray, np.ndarray]] = []  # per pair: (segments (k, 4), (out, in) indices)
+        self._hovered: tuple[int, int] | None = None
+        self.pinned: tuple[int, int] | None = None
+        self._buttons: list[tuple[QToolButton, QToolButton]] = []
+        self.caption = ""
+
+    # ---- data --------------------------------------------------------------------------------------
+    def set_probe(self, probe: Probe | None, spec: Spec) -> None:
+        if probe is self.probe and spec == self.spec:
+            return
+        shape_changed = self.spec is None or spec.layers != self.spec.layers
+        self.probe, self.spec = probe, spec
+        if shape_changed:
+            self._make_buttons()
+        self._render()
+        self.update()
+
+    def _make_buttons(self) -> None:
+        for minus, plus in self._buttons:
+            minus.deleteLater()
+            plus.deleteLater()
+        self._buttons = []
+        if self.probe is None:
+            return
+        for index, column in enumerate(self.probe.columns[1:-1], start=1):
+            pair = []
+            for sign, text in ((-1, "−"), (1, "+")):
+                button = QToolButton(self)
+                button.setText(text)
+                button.setObjectName(f"units{'Minus' if sign < 0 else 'Plus'}{index}")
+                button.setToolTip(f"{'One unit less' if sign < 0 else 'One unit more'} in {column.title}")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                button.clicked.connect(lambda _=False, c=index, d=sign: self.change_units(c, d))
+                button.show()
+                pair.append(button)
+            self._buttons.append((pair[0], pair[1]))
+
+    def change_units(self, column: int, delta: int) -> bool:
+        """Add `delta` units to the Linear layer of hidden `column`: the side panel's edit, validated alike."""
+        change = self._change_units()
+        if change is None or self.probe is None:
+            return False
+        problem = change(self.probe.columns[column].linear, delta)
+        if problem:
+            QToolTip.showText(self.mapToGlobal(self.rect().center()), problem, self)
+        return not problem
+
+    # ---- geometry and drawing ----------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        self._render()
+        super().resizeEvent(event)
+
+    def _layout(self) -> None:
+        probe = self.probe
+        self._rects = []
+        if probe is None:
+            return
+        count = len(probe.maps)
+        width, height = self.width(), self.height()
+        top, bottom = 44.0, 22.0
+        step = width / count
+        for c, maps in enumerate(probe.maps):
+            units = len(maps)
+            size = min(48.0, (height - top - bottom) / max(units, 1) * 0.8, step * 0.45)
+            size = max(size, 3.0)
+            gap = (height - top - bottom - units * size) / max(units, 1)
+            x = step * (c + 0.5) - size / 2
+            self._rects.append([QRectF(x, top + gap / 2 + i * (size + gap), size, size) for i in range(units)])
+        for c, (minus, plus) in enumerate(self._buttons, start=1):
+            center = step * (c + 0.5)
+            minus.setGeometry(int(center - 26), 20, 24, 22)
+            plus.setGeometry(int(center + 2), 20, 24, 22)
+
+    def _render(self) -> None:
+        self._layout()
+        if self.width() < 2 or self.height() < 2:
+            return
+        ratio = self.devicePixelRatioF()
+        image = QImage(
+            round(self.width() * ratio), round(self.height() * ratio), QImage.Format.Format_ARGB32_Premultiplied
+        )
+        image.setDevicePixelRatio(ratio)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self._lines = []
+        captions = []
+        probe = self.probe
+        if probe is None:
+            painter.setPen(QColor("#555555"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to look inside")
+        else:
+            for c, weights in enumerate(probe.weights):
+                shown = self._draw_connections(painter, c, weights)
+                if shown < weights.size:
+                    captions.append(f"{probe.columns[c + 1].title}: the {shown} strongest of {weights.size}")
+            font = QFont(self.font())
+            font.setPointSizeF(max(8.0, font.pointSizeF() * 0.85))
+            painter.setFont(font)
+            for column, maps, rects in zip(probe.columns, probe.maps, self._rects):
+                painter.setPen(QColor("#222222"))
+                title_rect = QRectF(rects[0].center().x() - 80, 2, 160, 18) if rects else QRectF()
+                painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, f"{column.title}: {len(maps)}")
+                with_maps = len(maps) <= MAX_MAPS and rects and rects[0].width() >= 8
+                if with_maps:  # every map of the column through the colormap at once
+                    rgba = np.ascontiguousarray(
+                        self._lut[np.clip(maps[:, ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)]
+                    )
+                for unit, rect in enumerate(rects):
+                    if with_maps:
+                        rows, columns = rgba.shape[1:3]
+                        painter.drawImage(
+                            rect, QImage(rgba[unit].data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
+                        )
+                        painter.setPen(QPen(QColor("#333333"), 1))
+                        painter.drawRect(rect)
+                    else:
+                        value = float(maps[unit].mean())
+                        painter.setPen(Qt.PenStyle.NoPen)
+                        painter.setBrush(QColor(*self._lut[int(np.clip(value * 255, 0, 255))][:3]))
+                        painter.drawEllipse(rect)
+                        painter.setBrush(Qt.BrushStyle.NoBrush)
+        self.caption = "; ".join(captions)
+        if self.caption:
+            painter.setPen(QColor("#555555"))
+            painter.drawText(
+                QRectF(4, self.height() - 20, self.width() - 8, 18), Qt.AlignmentFlag.AlignLeft, self.caption
+            )
+        painter.end()
+        self._pixmap = QPixmap.fromImage(image)
+
+    def _draw_connections(self, painter: QPainter, c: int, weights: np.ndarray) -> int:
+        """Draw the strongest connections from column c to c+1, grouped into a few paths."""
+        left, right = self._rects[c], self._rects[c + 1]
+        if not left or not right:
+            self._lines.append((np.zeros((0, 4)), np.zeros((0, 2), dtype=int)))
+            return 0
+        magnitude = np.abs(weights)
+        order = np.argsort(magnitude, axis=None)[::-1][:MAX_CONNECTIONS]
+        outs, ins = np.unravel_index(order, weights.shape)
+        start = np.array([[r.right(), r.center().y()] for r in left])[ins]
+        end = np.array([[r.left(), r.center().y()] for r in right])[outs]
+        segments = np.hstack([start, end])
+        self._lines.append((segments, np.stack([outs, ins], 1)))
+        peak = max(float(magnitude.max()), 1e-12)
+        steps = np.minimum((magnitude[outs, ins] / peak * WIDTH_STEPS).astype(int), WIDTH_STEPS - 1)
+        positive = weights[outs, ins] > 0
+        # Opaque tints, weakest first, without antialiasing: translucent or antialiased lines cost
+        # the raster engine 10 to 100 times more, and this is drawn with the interpreter lock held.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for step in range(WIDTH_STEPS):
+            strength = (step + 1) / WIDTH_STEPS
+            for sign, color in ((True, POSITIVE), (False, NEGATIVE)):
+                chosen = segments[(positive == sign) & (steps == step)]
+                if len(chosen):  # the strong stand out: width grows with the square of the strength
+                    painter.setPen(QPen(_tint(color, 0.12 + 0.88 * strength), 0.4 + 3.6 * strength**2))
+                    painter.drawLines([QLineF(*row) for row in chosen.tolist()])
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        return len(order)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        if self._pixmap is not None:
+            painter.drawPixmap(0, 0, self._pixmap)
+        shown = self.pinned or self._hovered
+        if shown is not None and shown[0] < len(self._rects) and shown[1] < len(self._rects[shown[0]]):
+            painter.setPen(QPen(QColor("#f0a000"), 3))
+            painter.drawRect(self._rects[shown[0]][shown[1]].adjusted(-2, -2, 2, 2))
+        painter.end()
+
+    # ---- the pointer -------------------------------------------------------------------------------
+    def neuron_at(self, point: QPointF) -> tuple[int, int] | None:
+        for c, rects in enumerate(self._rects):
+            for unit, rect in enumerate(rects):
+                if rect.adjusted(-2, -2, 2, 2).contains(point):
+                    return c, unit
+        return None
+
+    def connection_at(self, point: QPointF) -> tuple[int, int, int] | None:
+        """(pair, out, in) of the connection within 3 pixels of `point`, or None."""
+        best, found = 3.0, None
+        for c, (segments, indices) in enumerate(self._lines):
+            if not len(segments) or not segments[0, 0] <= point.x() <= segments[0, 2]:
+                continue
+            x0, y0, x1, y1 = segments.T
+            t = np.clip((point.x() - x0) / np.maximum(x1 - x0, 1e-9), 0, 1)
+            distance = np.abs(y0 + t * (y1 - y0) - point.y())
+            k = int(np.argmin(distance))
+            if distance[k] < best:
+                best, found = float(distance[k]), (c, int(indices[k, 0]), int(indices[k, 1]))
+        return found
+
+    def mouseMoveEvent(self, event) -> None:
+        point = event.position()
+        neuron = self.neuron_at(point)
+        probe = self.probe
+        if neuron is not None and probe is not None:
+            c, unit = neuron
+            text = f"{probe.columns[c].title}, unit {unit + 1}"
+            if c > 0:
+                text += f": bias {probe.biases[c - 1][unit]:.4g}"
+            QToolTip.showText(event.globalPosition().toPoint(), text, self)
+        elif probe is not None and (hit := self.connection_at(point)) is not None:
+            c, out, into = hit
+            weight = probe.weights[c][out, into]
+            source, target = probe.columns[c].title, probe.columns[c + 1].title
+            text = f"weight {weight:.4g}: {source} unit {into + 1} → {target} unit {out + 1}"
+            QToolTip.showText(event.globalPosition().toPoint(), text, self)
+        else:
+            QToolTip.hideText()
+        if neuron != self._hovered:
+            self._hovered = neuron
+            if self.pinned is None:
+                self.neuron_hovered.emit(neuron)
+            self.update()
+
+    def leaveEvent(self, event) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            if self.pinned is None:
+                self.neuron_hovered.emit(None)
+            self.update()
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        neuron = self.neuron_at(event.position())
+        if neuron is not None:
+            self.neuron_clicked.emit(neuron)
+
+    def show_pinned(self, neuron: tuple[int, int] | None) -> None:
+        self.pinned = neuron
+        self.update()
+
+    def connection_count(self, pair: int) -> int:
+        """Connections drawn between column `pair` and the next (for tests)."""
+        return len(self._lines[pair][0]) if pair < len(self._lines) else 0
+
+    def neuron_counts(self) -> list[int]:
+        return [len(rects) for rects in self._rects]
+
+    def lines_for(self, pair: int) -> list[QLineF]:
+        segments = self._lines[pair][0] if pair < len(self._lines) else np.zeros((0, 4))
+        return [QLineF(*row) for row in segments.tolist()]
