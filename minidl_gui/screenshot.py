@@ -1,8 +1,11 @@
-"""Make the README's screenshot and icon: the app mid-training, saved as PNG.
+"""Make the README's screenshots and the icon: the app mid-training, saved as PNG.
 
-    python -m minidl_gui.screenshot [--out assets/screenshot.png] [--seconds 8]
+    python -m minidl_gui.screenshot [--out-dir assets] [--seconds 8]
 
-Runs offscreen when there is no display, so it works on a headless machine too.
+Writes `screenshot.png` (the window, the network diagram below the plots), `layer-health.png`
+(8 Sigmoid layers: the gradient vanishing towards the input), `hidden-layer.png` (a hidden layer
+untangling the spiral) and `icon.png`. Runs offscreen when there is no display, so it works on
+a headless machine too.
 """
 
 from __future__ import annotations
@@ -10,45 +13,93 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("assets/screenshot.png"))
-    parser.add_argument("--icon", type=Path, default=Path("assets/icon.png"))
-    parser.add_argument("--seconds", type=float, default=8.0, help="training time before the shot")
+    parser.add_argument("--out-dir", type=Path, default=Path("assets"))
+    parser.add_argument("--seconds", type=float, default=8.0, help="training time before each shot")
     args = parser.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    import torch
+    from PySide6.QtCore import QSettings, Qt
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
+    from minidl.train import DEFAULT_THREADS, set_threads
     from minidl_gui.icon import icon_pixmap
-    from minidl_gui.main_window import MainWindow
+    from minidl_gui.main_window import LAUNCH_SPEC, MainWindow
 
-    torch.set_num_threads(1)
+    set_threads(DEFAULT_THREADS)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    remembered = tempfile.TemporaryDirectory()  # the default layout, not the one a user left
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, remembered.name)
     font = QFont(app.font())
     font.setPointSize(12)
     app.setFont(font)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def train(window: MainWindow, seconds: float) -> None:
+        window.toggle_play()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+        window.toggle_play()
+        for _ in range(50):
+            app.processEvents()
+            time.sleep(0.01)
+
+    shots = []
     window = MainWindow()
+    window.resize(1560, 1100)
     window.show()
-    window.toggle_play()
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
+    window.resizeDocks([window.view_docks["networkDock"]], [380], Qt.Orientation.Vertical)
+    train(window, args.seconds)
+    window.grab().save(str(args.out_dir / "screenshot.png"))
+    shots.append(f"screenshot.png (epoch {window.last_snapshot.epoch})")
+    window.close()
+
+    sigmoids = LAUNCH_SPEC.replace(layers=[{"type": "linear", "units": 8}, {"type": "sigmoid"}] * 8)
+    window = MainWindow(sigmoids)
+    window.resize(1560, 1100)
+    window.show()
+    window.view_docks["healthDock"].raise_()
+    window.resizeDocks([window.view_docks["healthDock"]], [380], Qt.Orientation.Vertical)
+    train(window, args.seconds / 2)
+    window.view_docks["healthDock"].grab().save(str(args.out_dir / "layer-health.png"))
+    shots.append(f"layer-health.png (epoch {window.last_snapshot.epoch})")
+    window.close()
+
+    spiral = LAUNCH_SPEC.replace(
+        dataset="spiral",
+        layers=[{"type": "linear", "units": 24}, {"type": "tanh"}] * 3,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.01,
+        batch_size=50,
+    )
+    window = MainWindow(spiral)
+    window.resize(1560, 1100)
+    window.show()
+    window.view_docks["hiddenDock"].raise_()
+    window.resizeDocks([window.view_docks["hiddenDock"]], [420], Qt.Orientation.Vertical)
+    for _ in range(100):  # the first snapshot lists the hidden layers
         app.processEvents()
         time.sleep(0.01)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(args.out))
-    icon_pixmap(256).save(str(args.icon))
-    snapshot = window.last_snapshot
+    window.hidden_view.combo.setCurrentIndex(window.hidden_view.combo.count() - 1)  # the last: the most untangled
+    train(window, args.seconds * 1.5)
+    window.view_docks["hiddenDock"].grab().save(str(args.out_dir / "hidden-layer.png"))
+    shots.append(f"hidden-layer.png (epoch {window.last_snapshot.epoch})")
     window.close()
-    epoch = snapshot.epoch if snapshot else 0
-    print(f"saved {args.out} (epoch {epoch}) and {args.icon}")
+
+    icon_pixmap(256).save(str(args.out_dir / "icon.png"))
+    remembered.cleanup()
+    print("saved " + ", ".join(shots) + f" and icon.png in {args.out_dir}")
     return 0
 
 

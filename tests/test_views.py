@@ -138,7 +138,7 @@ def test_the_gradient_plot_has_a_curve_per_linear_layer(window, qtbot):
     record = window.last_snapshot.history
     for i, curve in enumerate(health.curves):
         np.testing.assert_allclose(curve.getData()[1], np.log10(record["grad_norms"][:, i]), rtol=1e-6)
-    assert health.bar_names == ["1: tanh\nsaturated", "3: relu\ndead"]
+    assert health.bar_names == ["1: tanh, saturated", "3: relu, dead"]
     heights = health.bar_item.opts["height"]
     np.testing.assert_allclose(heights, 100 * record["health"][-1])
 

@@ -15,6 +15,7 @@ from minidl.spec import Spec
 from minidl_gui.probe import columns
 from minidl_gui.widgets.plot_style import TEXT, style_plot
 
+KIND_COLORS = {"saturated": "#d95f02", "dead": "#7570b3"}  # the bars: stuck near an asymptote, or never positive
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4")
 
 
@@ -29,15 +30,15 @@ class HealthView(QWidget):
         style_plot(plot, "Gradient norm per Linear layer", "epoch", "‖∇W‖ (log)")
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = plot.addLegend(offset=(-8, 8), labelTextColor=TEXT)
+        self.legend = plot.addLegend(offset=(-4, 4), labelTextColor=TEXT, labelTextSize="9pt", colCount=3)
         self.bars = pg.PlotWidget()
         self.bars.setObjectName("healthBars")
         self.bars.setBackground("w")
         bar_plot = self.bars.getPlotItem()
-        style_plot(bar_plot, "Saturated / dead units", "activation layer", "% of units")
+        style_plot(bar_plot, "Saturated / dead units", "activation layer (its index)", "% of units")
         bar_plot.setYRange(0, 100, padding=0.02)
         bar_plot.setMouseEnabled(x=False, y=False)
-        self.bar_item = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#d95f02")
+        self.bar_item = pg.BarGraphItem(x=[], height=[], width=0.6, brush=KIND_COLORS["saturated"])
         bar_plot.addItem(self.bar_item)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -61,15 +62,18 @@ class HealthView(QWidget):
             plot.plot(name=column.title.split(" (")[0], pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2.5))
             for i, column in enumerate(linear_columns)
         ]
-        names = []
+        names, brushes = [], []
         for i, layer in enumerate(spec.layers):
             kind = getattr(LAYERS[layer.type].build, "health_kind", None)
             if kind:
-                names.append(f"{i}: {layer.type}\n{kind}")
+                names.append(f"{i}: {layer.type}, {kind}")
+                brushes.append(pg.mkBrush(KIND_COLORS[kind]))
         self.bar_names = names
-        self.bars.getPlotItem().getAxis("bottom").setTicks([list(enumerate(names))])
+        ticks = [(k, name.split(":")[0]) for k, name in enumerate(names)]  # the index; the rest in the tooltip
+        self.bars.getPlotItem().getAxis("bottom").setTicks([ticks])
+        self.bars.setToolTip("\n".join(names) + "\n\norange: saturated (Tanh, Sigmoid) · purple: dead (ReLU-like)")
         self.bars.getPlotItem().setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
-        self.bar_item.setOpts(x=np.arange(len(names)), height=np.zeros(len(names)))
+        self.bar_item.setOpts(x=np.arange(len(names)), height=np.zeros(len(names)), brushes=brushes)
 
     def set_history(self, history: dict[str, np.ndarray]) -> None:
         """Draw the records (the same arrays as the metric plots' history)."""
