@@ -33,7 +33,8 @@ from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
 from minidl_gui.probe import Probe, Prober
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
-PROBE_INTERVAL = 0.5  # seconds between two looks inside the network while training (2 a second)
+PROBE_INTERVAL = 0.5  # seconds between two looks inside the network while training (2 a second)...
+PROBE_SHARE = 0.05  # ...or fewer: a look inside takes at most this share of the worker's time
 CURVE_POINTS = 150  # points per drawn curve: a 3-pixel line over a few hundred pixels needs no more
 
 
@@ -105,6 +106,7 @@ class Session:
         self._probe_wanted: tuple[bool, int | None] = (False, None)  # (any view inside, hidden-layer column)
         self._neuron_shown: tuple[int, int] | None = None  # the heatmap shows this neuron's map
         self._prober = Prober(spec)
+        self._probe_seconds = 0.0
         self._probe_cache: tuple[Trainer, int, float, tuple, Probe] | None = None  # trainer, steps, when, wanted
 
     # ---- requests (GUI thread) --------------------------------------------------------------------
@@ -346,9 +348,11 @@ class Session:
         now = time.perf_counter()
         cached = self._probe_cache
         fresh = cached is not None and cached[0] is trainer and cached[3] == wanted
-        if fresh and (cached[1] == trainer.steps or (playing and now - cached[2] < PROBE_INTERVAL)):
+        interval = max(PROBE_INTERVAL, self._probe_seconds / PROBE_SHARE)
+        if fresh and (cached[1] == trainer.steps or (playing and now - cached[2] < interval)):
             return cached[4]
         probe = self._prober.probe(trainer, wanted[1])
+        self._probe_seconds = time.perf_counter() - now
         self._probe_cache = (trainer, trainer.steps, now, wanted, probe)
         return probe
 

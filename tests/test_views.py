@@ -94,6 +94,16 @@ def test_a_wide_network_draws_the_strongest_connections_and_says_so(window, qtbo
     assert (np.abs(window.last_snapshot.probe.weights[1]) > weakest_drawn).sum() < MAX_CONNECTIONS
 
 
+def test_wider_layers_are_dots_and_the_diagram_still_draws(window, qtbot):
+    open_small(window, qtbot, SMALL.replace(layers=[{"type": "linear", "units": 40}, {"type": "relu"}]))
+    view = window.network_view
+    assert view.neuron_counts() == [2, 40, 2]
+    assert view._pixmap is not None and view.connection_count(0) == 80 and view.connection_count(1) == 80
+    image = view._pixmap.toImage()
+    centre = view._centres[1][0]
+    assert image.pixelColor(int(centre[0]), int(centre[1])).name() != "#ffffff"  # a dot is drawn there
+
+
 def test_show_neuron_puts_its_map_in_the_big_plot_and_back(window, qtbot):
     open_small(window, qtbot)
     window.show_neuron(2, 1)  # the second unit of the second hidden layer (after its ReLU)

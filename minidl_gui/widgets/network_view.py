@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolButton, QToolTip, QWidget
@@ -27,6 +28,17 @@ POSITIVE, NEGATIVE = QColor("#b2182b"), QColor("#2166ac")  # the heatmap's red a
 MAX_CONNECTIONS = 400
 MAX_MAPS = 32  # neurons a column drawn with their map; more are drawn as dots
 WIDTH_STEPS = 6
+
+
+def _dot(color: QColor, diameter: float) -> QPen:
+    return QPen(color, diameter, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+
+
+def _polygon(points: np.ndarray):
+    polygon = pg.functions.create_qpolygonf(len(points))
+    if len(points):
+        pg.functions.ndarray_from_qpolygonf(polygon)[:] = points
+    return polygon
 
 
 def _tint(color: QColor, strength: float) -> QColor:
@@ -50,6 +62,8 @@ class NetworkView(QWidget):
         self.spec: Spec | None = None
         self._pixmap: QPixmap | None = None
         self._rects: list[list[QRectF]] = []  # per column, per neuron
+        self._boxes: list[np.ndarray] = []  # per column: (units, 4) x, y, width, height
+        self._centres: list[np.ndarray] = []  # per column: (units, 2)
         self._lines: list[tuple[np.ndarray, np.ndarray]] = []  # per pair: (segments (k, 4), (out, in) indices)
         self._hovered: tuple[int, int] | None = None
         self.pinned: tuple[int, int] | None = None
@@ -104,7 +118,7 @@ class NetworkView(QWidget):
 
     def _layout(self) -> None:
         probe = self.probe
-        self._rects = []
+        self._rects, self._boxes, self._centres = [], [], []
         if probe is None:
             return
         count = len(probe.maps)
@@ -117,7 +131,11 @@ class NetworkView(QWidget):
             size = max(size, 3.0)
             gap = (height - top - bottom - units * size) / max(units, 1)
             x = step * (c + 0.5) - size / 2
-            self._rects.append([QRectF(x, top + gap / 2 + i * (size + gap), size, size) for i in range(units)])
+            ys = top + gap / 2 + np.arange(units) * (size + gap)
+            boxes = np.column_stack([np.full(units, x), ys, np.full(units, size), np.full(units, size)])
+            self._boxes.append(boxes)
+            self._centres.append(boxes[:, :2] + size / 2)
+            self._rects.append([QRectF(*box) for box in boxes.tolist()])
         for c, (minus, plus) in enumerate(self._buttons, start=1):
             center = step * (c + 0.5)
             minus.setGeometry(int(center - 26), 20, 24, 22)
@@ -134,6 +152,13 @@ class NetworkView(QWidget):
         image.setDevicePixelRatio(ratio)
         image.fill(QColor("white"))
         painter = QPainter(image)
+        try:
+            self._paint_diagram(painter)
+        finally:
+            painter.end()
+        self._pixmap = QPixmap.fromImage(image)
+
+    def _paint_diagram(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self._lines = []
@@ -150,7 +175,7 @@ class NetworkView(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(max(8.0, font.pointSizeF() * 0.85))
             painter.setFont(font)
-            for column, maps, rects in zip(probe.columns, probe.maps, self._rects):
+            for index, (column, maps, rects) in enumerate(zip(probe.columns, probe.maps, self._rects)):
                 painter.setPen(QColor("#222222"))
                 title_rect = QRectF(rects[0].center().x() - 80, 2, 160, 18) if rects else QRectF()
                 painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, f"{column.title}: {len(maps)}")
@@ -159,28 +184,26 @@ class NetworkView(QWidget):
                     rgba = np.ascontiguousarray(
                         self._lut[np.clip(maps[:, ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)]
                     )
-                for unit, rect in enumerate(rects):
-                    if with_maps:
-                        rows, columns = rgba.shape[1:3]
-                        painter.drawImage(
-                            rect, QImage(rgba[unit].data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
-                        )
-                        painter.setPen(QPen(QColor("#333333"), 1))
+                if with_maps:
+                    rows, columns = rgba.shape[1:3]
+                    painter.setPen(QPen(QColor("#333333"), 1))
+                    for unit, rect in enumerate(rects):
+                        image = QImage(rgba[unit].data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
+                        painter.drawImage(rect, image)
                         painter.drawRect(rect)
-                    else:
-                        value = float(maps[unit].mean())
-                        painter.setPen(Qt.PenStyle.NoPen)
-                        painter.setBrush(QColor(*self._lut[int(np.clip(value * 255, 0, 255))][:3]))
-                        painter.drawEllipse(rect)
-                        painter.setBrush(Qt.BrushStyle.NoBrush)
+                elif rects:  # dots coloured by the neuron's mean value, a colour's dots in one call
+                    levels = np.clip(maps.mean((1, 2)) * 255.0 + 0.5, 0, 255).astype(np.uint8) // 8 * 8
+                    centres = self._centres[index]
+                    diameter = max(2.0, rects[0].width())
+                    for level in np.unique(levels):
+                        painter.setPen(_dot(QColor(*(int(c) for c in self._lut[level][:3])), diameter))
+                        painter.drawPoints(_polygon(centres[levels == level]))
         self.caption = "; ".join(captions)
         if self.caption:
             painter.setPen(QColor("#555555"))
             painter.drawText(
                 QRectF(4, self.height() - 20, self.width() - 8, 18), Qt.AlignmentFlag.AlignLeft, self.caption
             )
-        painter.end()
-        self._pixmap = QPixmap.fromImage(image)
 
     def _draw_connections(self, painter: QPainter, c: int, weights: np.ndarray) -> int:
         """Draw the strongest connections from column c to c+1, grouped into a few paths."""
@@ -189,14 +212,21 @@ class NetworkView(QWidget):
             self._lines.append((np.zeros((0, 4)), np.zeros((0, 2), dtype=int)))
             return 0
         magnitude = np.abs(weights)
-        order = np.argsort(magnitude, axis=None)[::-1][:MAX_CONNECTIONS]
+        flat = magnitude.reshape(-1)
+        if flat.size > MAX_CONNECTIONS:  # the strongest, found in linear time
+            order = np.argpartition(flat, flat.size - MAX_CONNECTIONS)[-MAX_CONNECTIONS:]
+        else:
+            order = np.arange(flat.size)
         outs, ins = np.unravel_index(order, weights.shape)
-        start = np.array([[r.right(), r.center().y()] for r in left])[ins]
-        end = np.array([[r.left(), r.center().y()] for r in right])[outs]
+        start = np.column_stack([self._boxes[c][:, 0] + self._boxes[c][:, 2], self._centres[c][:, 1]])[ins]
+        end = np.column_stack([self._boxes[c + 1][:, 0], self._centres[c + 1][:, 1]])[outs]
         segments = np.hstack([start, end])
         self._lines.append((segments, np.stack([outs, ins], 1)))
-        peak = max(float(magnitude.max()), 1e-12)
-        steps = np.minimum((magnitude[outs, ins] / peak * WIDTH_STEPS).astype(int), WIDTH_STEPS - 1)
+        drawn = magnitude[outs, ins]
+        peak = max(float(drawn.max()), 1e-12)
+        floor = float(drawn.min()) if len(order) < flat.size else 0.0  # only the strongest: spread them out
+        strength = (drawn - floor) / max(peak - floor, 1e-12)
+        steps = np.minimum((strength * WIDTH_STEPS).astype(int), WIDTH_STEPS - 1)
         positive = weights[outs, ins] > 0
         # Opaque tints, weakest first, without antialiasing: translucent or antialiased lines cost
         # the raster engine 10 to 100 times more, and this is drawn with the interpreter lock held.
