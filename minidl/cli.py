@@ -84,8 +84,21 @@ def add_field_flag(parser: argparse.ArgumentParser, name: str, param: Param, hel
         )
 
 
+def device(text: str) -> str:
+    """A torch device that exists here (`cpu`, `cuda`, `cuda:1`, `mps`)."""
+    import torch
+
+    try:
+        torch.empty(0, device=text)
+    except (RuntimeError, ValueError, AssertionError) as error:
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        raise argparse.ArgumentTypeError(f"no device {text!r} here ({reason})") from None
+    return text
+
+
 def add_output_flags(parser: argparse.ArgumentParser, json_help: str) -> None:
     parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument("--device", type=device, help="where to train: cpu (default), cuda, mps, ...")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     threads = COUNTS["threads"]
     parser.add_argument(
@@ -170,7 +183,7 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     check_outputs(args, parser)
     if args.save_spec:
         write_text_atomic(args.save_spec, spec.to_json() + "\n", "spec")
-    trainer = make_trainer(spec, threads=args.threads)
+    trainer = make_trainer(spec, threads=args.threads, device=args.device)
     out = sys.stdout
     if not args.json:
         o = spec.optimizer
@@ -256,7 +269,7 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
     except SpecError as error:
         parser.error(str(error))
     start = time.perf_counter()
-    trainer = make_trainer(spec, models=args.runs, evaluate_every=0, threads=args.threads)
+    trainer = make_trainer(spec, models=args.runs, evaluate_every=0, threads=args.threads, device=args.device)
     bar = ProgressBar(spec.epochs, "reproduce ", enabled=not args.quiet)
     interrupted = False
     try:

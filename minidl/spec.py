@@ -360,18 +360,32 @@ class Experiment:
     data: Split
 
 
-def build(spec: Spec, models: int | None = None, data: Split | None = None) -> Experiment:
-    """Model, loss, optimizer and data from a spec (an ensemble of `models` networks if given)."""
+def build(
+    spec: Spec, models: int | None = None, data: Split | None = None, device: str | torch.device | None = None
+) -> Experiment:
+    """Model, loss, optimizer and data from a spec (an ensemble of `models` networks if given), on
+    `device` (the CPU by default). Everything is drawn on the CPU first, so a seed gives the same
+    experiment on any device."""
     if not isinstance(spec, Spec):
         raise TypeError(f"build expects a Spec, got {type(spec).__name__} (use Spec.from_dict for a dict)")
     data = data if data is not None else make_data(spec, models)
     model = make_model(spec, models)
+    if device is not None:
+        device = torch.device(device)
+        model.to(device)  # before the optimizer: it holds the tensors it updates
+        data = Split(*(t.to(device) for t in (data.x_train, data.y_train, data.x_test, data.y_test)))
     return Experiment(spec, model, LOSSES[spec.loss].build(), spec.optimizer.build(model.param()), data)
 
 
-def make_trainer(spec: Spec, models: int | None = None, data: Split | None = None, **trainer_options) -> Trainer:
-    """A `Trainer` ready to run the experiment a spec describes."""
-    experiment = build(spec, models, data)
+def make_trainer(
+    spec: Spec,
+    models: int | None = None,
+    data: Split | None = None,
+    device: str | torch.device | None = None,
+    **trainer_options,
+) -> Trainer:
+    """A `Trainer` ready to run the experiment a spec describes (on `device`, the CPU by default)."""
+    experiment = build(spec, models, data, device)
     return Trainer(
         experiment.model,
         experiment.loss,

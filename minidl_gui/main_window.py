@@ -441,13 +441,15 @@ class MainWindow(QMainWindow):
         """The views inside the network: only those shown, and only what is new."""
         self.hidden_view.set_spec(snapshot.spec)
         probe = snapshot.probe
-        if probe is not None and probe is not self._drawn_probe:
+        new_look = probe is not None and probe is not self._drawn_probe
+        if new_look:
             self._drawn_probe = probe
             if self.view_visible("networkDock"):
                 self.network_view.set_probe(probe, snapshot.spec)
             if self.view_visible("hiddenDock"):
                 self.hidden_view.set_view(probe.hidden)
-        if self.view_visible("healthDock") and slow_tick:
+        # the health curves: with each look inside (or a few times a second when there is none)
+        if self.view_visible("healthDock") and (new_look or (slow_tick and probe is None) or not snapshot.playing):
             self.health_view.set_spec(snapshot.spec)
             self.health_view.set_history(snapshot.history)
 

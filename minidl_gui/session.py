@@ -33,7 +33,7 @@ from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
 from minidl_gui.probe import Probe, Prober
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
-PROBE_INTERVAL = 0.5  # seconds between two looks inside the network while training (2 a second)...
+PROBE_INTERVAL = 0.75  # seconds between two looks inside the network while training...
 PROBE_SHARE = 0.05  # ...or fewer: a look inside takes at most this share of the worker's time
 CURVE_POINTS = 150  # points per drawn curve: a 3-pixel line over a few hundred pixels needs no more
 
