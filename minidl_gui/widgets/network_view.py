@@ -169,6 +169,7 @@ class NetworkView(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to look inside")
         else:
             for c, weights in enumerate(probe.weights):
+                weights = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)
                 shown = self._draw_connections(painter, c, weights)
                 if shown < weights.size:
                     captions.append(f"{probe.columns[c + 1].title}: the {shown} strongest of {weights.size}")
@@ -176,6 +177,7 @@ class NetworkView(QWidget):
             font.setPointSizeF(max(8.0, font.pointSizeF() * 0.85))
             painter.setFont(font)
             for index, (column, maps, rects) in enumerate(zip(probe.columns, probe.maps, self._rects)):
+                maps = np.nan_to_num(maps, nan=0.5)  # a diverged network: neutral, not garbage
                 painter.setPen(QColor("#222222"))
                 title_rect = QRectF(rects[0].center().x() - 80, 2, 160, 18) if rects else QRectF()
                 painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, f"{column.title}: {len(maps)}")
