@@ -1,7 +1,7 @@
 """Reading files from users (hostile until read) and writing files atomically.
 
 Reads: only regular files (a FIFO, a device or a folder is refused without blocking), of a
-bounded size, text as UTF-8 with or without a byte-order mark. Writes: into a temporary file in
+bounded size. Writes: into a temporary file in
 the same folder, then `os.replace`, so a failed save (disk full, no permission) never harms the
 file that was there and leaves nothing behind. Problems are `FileProblem`s: one plain sentence
 that names the file once.
@@ -64,15 +64,6 @@ def read_bytes(path: str | os.PathLike, limit: int, what: str = "file") -> bytes
     if len(data) > limit:  # it grew while we read it
         raise FileProblem(f"{path} is too large for {_a(what)} (at most {_size(limit)})")
     return data
-
-
-def read_text(path: str | os.PathLike, limit: int = MAX_TEXT_BYTES, what: str = "text file") -> str:
-    """A UTF-8 text file (a byte-order mark is allowed), or a `FileProblem`."""
-    data = read_bytes(path, limit, what)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileProblem(f"{Path(path)} is not a text file (it is not UTF-8), so it is not {_a(what)}") from None
 
 
 def check_writable(path: str | os.PathLike, what: str = "file") -> Path:

@@ -3,14 +3,12 @@ at the speed of a lecture. Edits and opened files are held to the same limits.""
 
 from __future__ import annotations
 
-from minidl.files import MAX_TEXT_BYTES
 from minidl.params import SpecError
 from minidl.spec import FIELDS, Spec
 
 MAX_LIVE_PARAMETERS = 250_000  # a step and a heatmap stay well under a frame's time budget
 MAX_LIVE_POINTS = 50_000  # per split: drawn, evaluated every epoch, regenerated on a click
 MAX_LIVE_FILE_BYTES = 64 << 20  # a model at the parameter cap is ~2 MB; a session with data more
-MAX_SPEC_FILE_BYTES = MAX_TEXT_BYTES
 
 
 def live_problem(spec: Spec) -> str:

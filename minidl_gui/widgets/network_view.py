@@ -322,7 +322,3 @@ class NetworkView(QWidget):
 
     def neuron_counts(self) -> list[int]:
         return [len(rects) for rects in self._rects]
-
-    def lines_for(self, pair: int) -> list[QLineF]:
-        segments = self._lines[pair][0] if pair < len(self._lines) else np.zeros((0, 4))
-        return [QLineF(*row) for row in segments.tolist()]
