@@ -151,6 +151,7 @@ class Trainer:
         self._last_finite_loss = math.nan
         self._order: Tensor | None = None
         self._position = 0
+        self.last_batch: Tensor | None = None  # indices into the training points of the last step's batch
         self._stop = threading.Event()
 
     # ---- state the driver reads and writes -------------------------------------------------------
@@ -202,6 +203,7 @@ class Trainer:
             self._norm_samples.append(torch._foreach_norm(self._weight_grads))
         self.optimizer.step()
         self.steps += 1
+        self.last_batch = index
         self._position += self.batch_size
         if self._position >= n:
             self._order = None

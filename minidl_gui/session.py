@@ -8,7 +8,11 @@ Two specs: `spec` is the one the user asked for (what the controls show, what *S
 writes), changed at once by every request; `Snapshot.spec` is the one being trained, which
 catches up at the next step boundary. A learning-rate edit is live (the network trains on);
 any other edit rebuilds. The base learning rate is the spec's; the current one (after
-`lr_decay`) is `Snapshot.lr`.
+`lr_decay`) is `Snapshot.lr`. The spec's `epochs` is where a run pauses (when that stop is on),
+also changed live.
+
+How fast it trains (the pace, from one step a second to full speed) and when it pauses on its
+own (at the spec's last epoch, at a test accuracy) are the session's too: the window only asks.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 from minidl.checkpoint import save_model
 from minidl.data import Split
 from minidl.files import FileProblem
+from minidl.params import Param
 from minidl.spec import Spec, make_trainer
 from minidl.train import Trainer
 from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
@@ -36,6 +41,13 @@ GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's tim
 PROBE_INTERVAL = 0.75  # seconds between two looks inside the network while training...
 PROBE_SHARE = 0.05  # ...or fewer: a look inside takes at most this share of the worker's time
 CURVE_POINTS = 150  # points per drawn curve: a 3-pixel line over a few hundred pixels needs no more
+PACES: tuple[float | None, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, None)
+"""Training speeds the app offers, in steps a second; None is full speed."""
+SLOW_MOTION = 30.0  # at this pace or slower, the points of the last step's batch are highlighted
+LIVE_FIELDS = ("lr", "epochs")  # edits of these apply to the running network: no rebuild
+STOP_ACCURACY = Param(
+    "stop_accuracy", float, 95.0, low=0.0, high=100.0, doc="pause when the test accuracy reaches this (%)"
+)
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,14 @@ class Snapshot:
     y_test: np.ndarray = field(repr=False)
     probe: Probe | None = field(default=None, repr=False)  # inside the network; the same object until renewed
     neuron: tuple[int, int] | None = None  # the neuron (diagram column, unit) whose map `grid` is, if any
+    batch: np.ndarray | None = field(default=None, repr=False)  # in slow motion: the last step's points, (n, 2)
+    note: str = ""  # why training paused on its own (a stop condition), until the next Play
 
 
-def _differs_only_in_lr(a: Spec, b: Spec) -> bool:
-    da, db = a.to_dict(), b.to_dict()
-    da["optimizer"].pop("lr")
-    db["optimizer"].pop("lr")
-    return da == db
+def _differs_only_live(a: Spec, b: Spec) -> bool:
+    """Whether `a` and `b` differ in LIVE_FIELDS alone."""
+    live = {"lr": b.optimizer.lr, "epochs": b.epochs}
+    return a.replace(**live) == b
 
 
 class Session:
@@ -88,9 +101,13 @@ class Session:
         self._wake = threading.Event()
         spec = spec or Spec()
         self._spec = spec  # what the user asked for
-        self._queue: deque[tuple[str, Any]] = deque()  # ("spec", (spec, weights)), ("lr", lr), ("reset", None), ...
+        self._queue: deque[tuple[str, Any]] = deque()  # ("spec", (spec, weights)), ("live", spec), ("reset", None)...
         self._epochs_requested = 0
         self._playing = False
+        self._pace: float | None = None  # steps a second; None: full speed
+        self._stop_at_epoch = True  # pause at the spec's `epochs`
+        self._stop_accuracy: float | None = None  # pause when the test accuracy (%) reaches it
+        self._note = ""
         self._requested = False  # any request since the worker last looked: publish a snapshot
         # the worker's side
         self._trained_spec = spec
@@ -108,6 +125,8 @@ class Session:
         self._prober = Prober(spec)
         self._probe_seconds = 0.0
         self._probe_cache: tuple[Trainer, int, float, tuple, Probe] | None = None  # trainer, steps, when, wanted
+        self._run: tuple[Trainer, bool] | None = None  # the trainer of the run since Play, and was its target met
+        self._next_step_at = 0.0  # when a paced run takes its next step
 
     # ---- requests (GUI thread) --------------------------------------------------------------------
     def _request(self, op: tuple[str, Any] | None = None, **state) -> None:
@@ -121,7 +140,7 @@ class Session:
         self._wake.set()
 
     def play(self) -> None:
-        self._request(_playing=True)
+        self._request(_playing=True, _note="")
 
     def pause(self) -> None:
         self._request(_playing=False, _epochs_requested=0)
@@ -168,8 +187,8 @@ class Session:
         if spec == current:
             return spec
         self._check(spec)
-        if _differs_only_in_lr(spec, current):
-            self._request(("lr", spec.optimizer.lr), _spec=spec)
+        if _differs_only_live(spec, current):
+            self._request(("live", spec), _spec=spec)
         else:
             self.set_spec(spec)
         return spec
@@ -186,6 +205,29 @@ class Session:
         future: Future = Future()
         self._request(("save", (Path(path), future)))
         return future
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Train at most this many steps a second (one of PACES), or at full speed (None)."""
+        if steps_per_second not in PACES:
+            raise ValueError(f"pace must be one of {PACES}, got {steps_per_second!r}")
+        self._request(_pace=steps_per_second)
+
+    @property
+    def pace(self) -> float | None:
+        with self._lock:
+            return self._pace
+
+    def set_stop(self, at_epoch: bool, accuracy: float | None) -> None:
+        """Pause on its own: at the spec's `epochs` (if `at_epoch`), and when the test accuracy
+        reaches `accuracy` percent (None: never). A run started where a stop is already met goes on."""
+        if accuracy is not None:
+            accuracy = STOP_ACCURACY.check(accuracy)
+        self._request(_stop_at_epoch=bool(at_epoch), _stop_accuracy=accuracy)
+
+    @property
+    def stop(self) -> tuple[bool, float | None]:
+        with self._lock:
+            return self._stop_at_epoch, self._stop_accuracy
 
     def show_neuron(self, neuron: tuple[int, int] | None) -> None:
         """Make the heatmap show a neuron's map (diagram column, unit), or the class-1 score (None)."""
@@ -220,18 +262,30 @@ class Session:
         """Apply requests, then train for up to `budget_s` seconds. True if anything changed."""
         changed = self._apply_requests()
         with self._lock:
-            playing, epochs_requested = self._playing, self._epochs_requested
+            playing, epochs_requested, pace = self._playing, self._epochs_requested, self._pace
+            stop = (self._stop_at_epoch, self._stop_accuracy)
         if not (playing or epochs_requested):
+            self._run = None
             return changed
         trainer = self.trainer
+        if self._run is None or self._run[0] is not trainer:  # a run begins: a target met already does not stop it
+            self._run = (trainer, self._accuracy_met(trainer, stop[1]))
         deadline = time.perf_counter() + budget_s
         start_epoch = trainer.epoch
         wake = self._wake
         while True:
+            if pace is not None and not self._pace_wait(pace, deadline):
+                break
             if not trainer.step():
                 with self._lock:
                     self._playing, self._epochs_requested = False, 0
                 break
+            changed = True
+            if trainer.epoch != start_epoch and playing:
+                note = self._stop_note(trainer, stop)
+                if note:
+                    self._request(_playing=False, _note=note)
+                    break
             if trainer.epoch != start_epoch and epochs_requested and not playing:
                 with self._lock:
                     self._epochs_requested = max(0, self._epochs_requested - 1)
@@ -239,10 +293,37 @@ class Session:
                 start_epoch = trainer.epoch
                 if not epochs_requested:
                     break
+            start_epoch = trainer.epoch
             if wake.is_set() or time.perf_counter() >= deadline:  # a request: apply it at this step boundary
                 break
         self._rate_window.append((time.perf_counter(), trainer.steps))
+        return changed
+
+    def _pace_wait(self, pace: float, deadline: float) -> bool:
+        """Wait for a paced run's next step; False if a request or the publish slot comes first."""
+        now = time.perf_counter()
+        wait = self._next_step_at - now
+        if wait > 0:
+            self._wake.wait(min(wait, max(deadline - now, 1 / 32)))  # never a busy loop, even when late
+            if self._wake.is_set() or time.perf_counter() < self._next_step_at:
+                return False
+        self._next_step_at = max(self._next_step_at + 1 / pace, time.perf_counter() + 0.5 / pace)  # no bursts
         return True
+
+    @staticmethod
+    def _accuracy_met(trainer: Trainer, target: float | None) -> bool:
+        record = trainer.last_record
+        return target is not None and record is not None and 100 * record.test_accuracy >= target
+
+    def _stop_note(self, trainer: Trainer, stop: tuple[bool, float | None]) -> str:
+        """Why the run pauses at this epoch's end, or ''."""
+        at_epoch, target = stop
+        if at_epoch and trainer.epoch == self._trained_spec.epochs:
+            return f"Paused at epoch {trainer.epoch}, the set-up's last (Run: pause at epoch)"
+        if self._accuracy_met(trainer, target) and self._run is not None and not self._run[1]:
+            accuracy = 100 * trainer.last_record.test_accuracy
+            return f"Paused at epoch {trainer.epoch}: test accuracy {accuracy:.1f}% reached {target:g}%"
+        return ""
 
     def _apply_requests(self) -> bool:
         self._wake.clear()  # what arrives from here on wakes the next step boundary
@@ -253,9 +334,10 @@ class Session:
             if kind == "spec":
                 spec, weights = value
                 self._rebuild(spec, weights)
-            elif kind == "lr":
-                self.trainer.lr = value
-                self._trained_spec = self._trained_spec.replace(lr=value)
+            elif kind == "live":
+                if value.optimizer.lr != self._trained_spec.optimizer.lr:
+                    self.trainer.lr = value.optimizer.lr
+                self._trained_spec = self._trained_spec.replace(lr=value.optimizer.lr, epochs=value.epochs)
             elif kind == "reset":
                 self._rebuild(self._trained_spec)
             elif kind == "save":
@@ -363,10 +445,13 @@ class Session:
         nan = float("nan")
         with self._lock:
             playing = self._playing or self._epochs_requested > 0
-            neuron = self._neuron_shown
+            neuron, pace, note = self._neuron_shown, self._pace, self._note
         if neuron is not None and not self._prober.has_neuron(*neuron):
             neuron = None  # the network changed shape under it
         x_train, y_train, x_test, y_test = self._data_arrays
+        batch = None
+        if pace is not None and pace <= SLOW_MOTION and trainer.last_batch is not None:
+            batch = x_train[trainer.last_batch.cpu().numpy()]
         return Snapshot(
             spec=self._trained_spec,
             data_version=self._data_version,
@@ -390,4 +475,6 @@ class Session:
             x_test=x_test,
             y_test=y_test,
             probe=self._probe(trainer, playing),
+            batch=batch,
+            note=note,
         )
