@@ -1,6 +1,11 @@
 """The main window: side panel, controls, plots, status bar. It draws snapshots and sends
 requests to the session; training itself happens in `TrainingWorker`'s thread, and the window
-never touches the trainer."""
+never touches the trainer.
+
+It opens inside the screen's free area (down to 1024x768), and remembers its geometry, panels,
+look, last set-up and run settings. A set-up replaced by a lesson, *Restore defaults* or an
+opened file is one undo (Ctrl+Z) away.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ import itertools
 import math
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -21,10 +27,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,12 +42,16 @@ from minidl.checkpoint import read_experiment
 from minidl.files import FileProblem, write_text_atomic
 from minidl.params import SpecError
 from minidl.registry import LR
-from minidl.spec import REPORT, Layer, Spec
+from minidl.spec import Layer, Spec
+from minidl_gui.defaults import LAUNCH_SPEC
 from minidl_gui.grid import GRID_RESOLUTION
 from minidl_gui.icon import app_icon
+from minidl_gui.lessons import LESSONS, Lesson
 from minidl_gui.limits import MAX_LIVE_FILE_BYTES, check_live
-from minidl_gui.session import Session, Snapshot
-from minidl_gui.settings import app_settings
+from minidl_gui.look import PALETTE_NAMES, THEMES, Look
+from minidl_gui.session import PACES, STOP_ACCURACY, Session, Snapshot
+from minidl_gui.settings import GEOMETRY, LOOK, PLOTS, RUN, SETUP, STATE, app_settings, read_json, write_json
+from minidl_gui.theme import apply_to_app
 from minidl_gui.widgets.banner import Banner
 from minidl_gui.widgets.boundary_plot import BoundaryPlot
 from minidl_gui.widgets.data_settings import DataSettings
@@ -47,14 +60,17 @@ from minidl_gui.widgets.hidden_view import HiddenLayerView
 from minidl_gui.widgets.layer_editor import LayerEditor
 from minidl_gui.widgets.metric_plot import MetricPlot
 from minidl_gui.widgets.network_view import NetworkView
+from minidl_gui.widgets.run_settings import RunSettings
 from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
 
 LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: readable, and cheap
-LAYOUT_VERSION = 1  # of the saved window layout: raise it when the docks change
-LAUNCH_SPEC = REPORT.replace(init="default")
-"""At launch: the report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from
-PyTorch's default initial weights, with which the disk shows within the first ~25 epochs."""
+LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change
+DEFAULT_SIZE = (1560, 960)  # where the screen has room for it
+COMPACT_HEIGHT = 900  # on a screen less tall, the views inside the network start hidden (View menu)
+SIDE_PANEL_WIDTH = 330  # its least width; it scrolls vertically
+UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
+PRESENT_PANEL_WIDTH = 1600  # on a narrower screen, presentation mode starts with the side panel folded
 
 
 def _stop_worker(worker: TrainingWorker, *_) -> None:
@@ -66,19 +82,27 @@ class MainWindow(QMainWindow):
     save_finished = Signal(object)  # a Future from Session.request_save, done (delivered in the GUI thread)
 
     def __init__(self, spec: Spec | None = None, grid_resolution: int = GRID_RESOLUTION, parent=None) -> None:
+        """`spec`: the set-up to start with; by default the one of the last launch (or LAUNCH_SPEC)."""
         super().__init__(parent)
         self.setWindowTitle("minidl — live training")
-        self.resize(1560, 960)
         self.setWindowIcon(app_icon())
-        spec = spec or LAUNCH_SPEC
+        settings = app_settings()
+        if spec is None:
+            spec = self._remembered_spec(settings)
         check_live(spec)
         self.session = Session(spec, check=check_live, grid_resolution=grid_resolution)
         self.last_snapshot: Snapshot | None = None
         self._data_version = -1
         self._drawn_grid = self._drawn_history = self._drawn_probe = None
         self._shown_status = ""
+        self._shown_note = ""
         self._labels_shown = 0.0
         self._reset_pending = False
+        self._undo: list[tuple[Spec, Lesson | None]] = []  # set-ups replaced, newest last
+        self.lesson: Lesson | None = None  # the lesson on screen, if any
+        self.look = Look()
+        self._normal_geometry = None  # before presentation mode
+        self._panel_before = True  # the side panel's visibility before presentation mode
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
@@ -86,7 +110,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_shortcuts()
         self._build_menu()
-        self._restore_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)  # for Restore defaults
+        self._restore(settings)
         self.save_finished.connect(self._show_save_result)
 
         self.worker = TrainingWorker(self.session)
@@ -109,24 +134,46 @@ class MainWindow(QMainWindow):
             controls.addWidget(b)
         controls.addStretch(1)
         self.epoch_big = QLabel("Epoch 0")
-        self.epoch_big.setStyleSheet("font-size: 22pt; font-weight: 700;")
+        self.epoch_big.setObjectName("epochBig")
         controls.addWidget(self.epoch_big)
+
+        self.caption = QLabel()
+        self.caption.setObjectName("lessonCaption")
+        self.caption.setWordWrap(True)
+        self.caption_close = QToolButton()
+        self.caption_close.setText("✕")
+        self.caption_close.setToolTip("Hide the lesson's caption")
+        self.caption_close.setAutoRaise(True)
+        self.caption_close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.caption_close.clicked.connect(lambda: self.show_caption(None))
+        self.caption_bar = QWidget()
+        self.caption_bar.setObjectName("captionBar")
+        caption_row = QHBoxLayout(self.caption_bar)
+        caption_row.setContentsMargins(10, 4, 4, 4)
+        caption_row.addWidget(self.caption, 1)
+        caption_row.addWidget(self.caption_close, 0, Qt.AlignmentFlag.AlignTop)
+        self.caption_bar.hide()
 
         self.banner = Banner()
         self.boundary_plot = BoundaryPlot()
-        self.loss_plot = MetricPlot("lossPlot", "Loss (per sample)", "loss")
-        self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "accuracy (%)", percent=True)
+        self.loss_plot = MetricPlot("lossPlot", "Loss", "loss per sample")
+        self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "%", percent=True)
         self.log_y = QCheckBox("Log-scale loss")
         self.log_y.setObjectName("logLossCheck")
         self.log_y.toggled.connect(self.loss_plot.set_log_y)
 
-        right = QWidget()
+        self.log_y.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        for plot in (self.boundary_plot, self.loss_plot, self.accuracy_plot):
+            plot.setMinimumSize(200, 150)  # titles and axes stay readable; the window still fits 1024x768
+
+        right = self.curves_panel = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.loss_plot, 1)
         right_layout.addWidget(self.log_y)
         right_layout.addWidget(self.accuracy_plot, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.plots_splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.boundary_plot)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -134,7 +181,9 @@ class MainWindow(QMainWindow):
 
         center = QWidget()
         layout = QVBoxLayout(center)
+        layout.setContentsMargins(6, 6, 6, 0)
         layout.addLayout(controls)
+        layout.addWidget(self.caption_bar)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
         return center
@@ -143,8 +192,6 @@ class MainWindow(QMainWindow):
         button = QPushButton(text)
         button.setObjectName(name)
         button.setToolTip(tip)
-        button.setMinimumSize(150, 44)
-        button.setStyleSheet("font-size: 14pt; font-weight: 600;")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the Play shortcut
         return button
 
@@ -152,6 +199,7 @@ class MainWindow(QMainWindow):
         self.layer_editor = LayerEditor(spec.layers, self.request_edit)
         training = self.training_settings = TrainingSettings(spec, self.request_edit)
         data = self.data_settings = DataSettings(spec, self.request_edit)
+        run = self.run_settings = RunSettings(spec, self.request_edit, self.set_pace, self.set_stop)
         data.show_train.toggled.connect(self.boundary_plot.show_train_points)
         data.show_test.toggled.connect(self.boundary_plot.show_test_points)
         # short names for the controls, used by tests and scripts
@@ -161,13 +209,14 @@ class MainWindow(QMainWindow):
 
         panel = QWidget()
         panel_layout = QVBoxLayout(panel)
-        for group in (self.layer_editor, training, data):
+        for group in (self.layer_editor, training, run, data):
             panel_layout.addWidget(group)
         panel_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(380)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(SIDE_PANEL_WIDTH)
         dock = self.side_panel = QDockWidget("Experiment")
         dock.setObjectName("sidePanel")
         dock.setFeatures(
@@ -175,6 +224,7 @@ class MainWindow(QMainWindow):
         )
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)  # full height
 
     def _build_views(self) -> None:
         """The views inside the network, each in a dock of its own (tabbed together at first)."""
@@ -219,10 +269,11 @@ class MainWindow(QMainWindow):
         self.speed_label.setObjectName("speedLabel")
         self.metrics_label = QLabel("")
         self.metrics_label.setObjectName("metricsLabel")
+        # the metrics take what is left and are cut at the window's edge: never widen a small window
+        self.metrics_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = self.statusBar()
-        for label in (self.epoch_label, self.speed_label, self.metrics_label):
-            label.setStyleSheet("font-size: 12pt; padding: 0 12px;")
-            bar.addWidget(label)
+        for label, stretch in ((self.epoch_label, 0), (self.speed_label, 0), (self.metrics_label, 1)):
+            bar.addWidget(label, stretch)
 
     def _build_shortcuts(self) -> None:
         for keys, slot in (
@@ -236,10 +287,74 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         self._build_file_menu()
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(edit, "undoSetupAction", "&Undo set-up change", self.undo_setup)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setEnabled(False)
+        self._build_view_menu()
+        self._build_examples_menu()
+
+    def _action(self, menu: QMenu, name: str, text: str, slot, checkable: bool = False) -> QAction:
+        action = menu.addAction(text)
+        action.setObjectName(name)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        return action
+
+    def _build_view_menu(self) -> None:
         view = self.menuBar().addMenu("&View")
         view.setObjectName("viewMenu")
         for dock in (self.side_panel, *self.view_docks.values()):
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self.plot_actions: dict[str, QAction] = {}
+        self.central_plots = {"boundary": self.boundary_plot, "loss": self.loss_plot, "accuracy": self.accuracy_plot}
+        for name, text in (("boundary", "Decision boundary"), ("loss", "Loss curves"), ("accuracy", "Accuracy curves")):
+            action = self._action(view, f"{name}PlotAction", text, lambda on, name=name: self.show_plot(name, on), True)
+            self.plot_actions[name] = action
+            action.setChecked(True)
+        view.addSeparator()
+        self.presentation_action = self._action(
+            view, "presentationAction", "&Presentation mode", self.set_presenting, checkable=True
+        )
+        self.presentation_action.setShortcut(QKeySequence("F11"))
+        bigger = self._action(view, "zoomInAction", "&Bigger", lambda: self.set_look(self.look.scaled(+1)))
+        bigger.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        smaller = self._action(view, "zoomOutAction", "&Smaller", lambda: self.set_look(self.look.scaled(-1)))
+        smaller.setShortcut(QKeySequence("Ctrl+-"))
+        actual = self._action(
+            view, "zoomResetAction", "&Actual size", lambda: self.set_look(replace(self.look, scale=1.0))
+        )
+        actual.setShortcut(QKeySequence("Ctrl+0"))
+        self.look_actions: dict[tuple[str, str], QAction] = {}
+        for title, field, names in (
+            ("&Theme", "theme", {name: name.capitalize() for name in THEMES}),
+            ("&Colours", "palette", PALETTE_NAMES),
+        ):
+            submenu = view.addMenu(title)
+            group = QActionGroup(submenu)
+            for name, text in names.items():
+                action = self._action(
+                    submenu,
+                    f"{field}_{name}",
+                    text,
+                    lambda on, f=field, n=name: on and self.set_look(replace(self.look, **{f: n})),
+                    True,
+                )
+                group.addAction(action)
+                self.look_actions[field, name] = action
+
+    def _build_examples_menu(self) -> None:
+        menu = self.menuBar().addMenu("E&xamples")
+        menu.setObjectName("examplesMenu")
+        self.lesson_actions: list[QAction] = []
+        for index, lesson in enumerate(LESSONS):
+            action = menu.addAction(lesson.name)
+            action.setObjectName(f"lessonAction{index}")
+            action.setToolTip(lesson.caption)
+            action.triggered.connect(lambda _=False, lesson=lesson: self.load_lesson(lesson))
+            self.lesson_actions.append(action)
+        menu.setToolTipsVisible(True)
 
     def _build_file_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
@@ -251,6 +366,8 @@ class MainWindow(QMainWindow):
         save_action.triggered.connect(self._save_dialog)
         save_model_action = menu.addAction("Save &trained model as…")
         save_model_action.triggered.connect(self._save_model_dialog)
+        menu.addSeparator()
+        self._action(menu, "restoreDefaultsAction", "&Restore defaults", self.restore_defaults)
         menu.addSeparator()
         menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -306,7 +423,8 @@ class MainWindow(QMainWindow):
         except FileProblem as error:
             self.banner.show_message(f"Could not open the file: {error}")
             return False
-        self.apply_spec(spec, weights)
+        self.replace_setup(spec, weights)
+        self.statusBar().showMessage(f"Opened {path} (Ctrl+Z brings back the set-up before it)", 6000)
         return True
 
     def apply_spec(self, spec: Spec, weights: dict | None = None) -> None:
@@ -314,6 +432,129 @@ class MainWindow(QMainWindow):
         self.session.set_spec(spec, weights)
         self.banner.hide()
         self._show_spec(spec)
+
+    # ---- set-ups: lessons, undo, defaults -----------------------------------------------------------
+    def replace_setup(self, spec: Spec, weights: dict | None = None, lesson: Lesson | None = None) -> None:
+        """Rebuild from `spec`; the set-up it replaces (and its lesson caption) is one Ctrl+Z away."""
+        self._undo = [*self._undo, (self.session.spec, self.lesson)][-UNDO_DEPTH:]
+        self.undo_action.setEnabled(True)
+        self.apply_spec(spec, weights)
+        self.show_caption(lesson)
+
+    def undo_setup(self) -> bool:
+        """Back to the set-up before the last replacement (from its initial weights)."""
+        if not self._undo:
+            return False
+        spec, lesson = self._undo.pop()
+        self.undo_action.setEnabled(bool(self._undo))
+        self.apply_spec(spec)
+        self.show_caption(lesson)
+        self.statusBar().showMessage("The previous set-up is back", 4000)
+        return True
+
+    def load_lesson(self, lesson: Lesson) -> None:
+        """A lesson's set-up (pausing at its last epoch), its caption, and the view it is about."""
+        self.replace_setup(lesson.spec.replace(epochs=lesson.epochs), lesson=lesson)
+        if lesson.view is not None:
+            dock = self.view_docks[lesson.view]
+            dock.show()
+            dock.raise_()
+        self.statusBar().showMessage("Space plays the lesson; Ctrl+Z brings back the set-up before it", 8000)
+
+    def show_caption(self, lesson: Lesson | None) -> None:
+        """The lesson's one-line caption over the plots (None hides it)."""
+        self.lesson = lesson
+        self.caption.setText(lesson.caption if lesson is not None else "")
+        self.caption_bar.setVisible(lesson is not None)
+
+    def restore_defaults(self) -> None:
+        """Forget what was remembered: layout, look, run settings; the launch set-up (undoable)."""
+        settings = app_settings()
+        for key in (GEOMETRY, STATE, LOOK, SETUP, RUN, PLOTS):
+            settings.remove(key)
+        if self.look.presenting:
+            self.set_presenting(False)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._fit_to_screen(None)
+        self._default_layout()
+        self.set_look(Look())
+        self._set_run(None, True, None)
+        for action in self.plot_actions.values():
+            action.setChecked(True)
+        self.replace_setup(LAUNCH_SPEC)
+        self.statusBar().showMessage("Defaults restored (Ctrl+Z brings back your set-up)", 6000)
+
+    # ---- run: speed and stop -----------------------------------------------------------------------
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Training speed, one of `PACES` (None: full speed); in slow motion the batch is ringed."""
+        self.session.set_pace(steps_per_second)
+        self.run_settings.set_pace(steps_per_second)
+
+    def set_stop(self, at_epoch: bool, accuracy: float | None) -> None:
+        """Pause at the set-up's last epoch (`at_epoch`) and/or at a test accuracy in percent."""
+        self.session.set_stop(at_epoch, accuracy)
+        self.run_settings.set_stop(at_epoch, accuracy)
+
+    def _set_run(self, pace: float | None, at_epoch: bool, accuracy: float | None) -> None:
+        self.set_pace(pace)
+        self.set_stop(at_epoch, accuracy)
+
+    # ---- look: theme, colours, scale, presentation ------------------------------------------------
+    def set_look(self, look: Look) -> None:
+        """Apply a look to the whole app: fonts, palette, plots, line widths, controls."""
+        self.look = look
+        apply_to_app(look)
+        for plot in (self.boundary_plot, self.loss_plot, self.accuracy_plot, self.health_view, self.hidden_view):
+            plot.apply_look(look)
+        self.network_view.apply_look(look, self.boundary_plot.lut)
+        for button in (self.play_button, self.step_button, self.reset_button):
+            button.setStyleSheet(f"font-size: {look.pt(14)}pt; font-weight: 600; padding: 4px 10px;")
+            button.setMinimumHeight(round(40 * look.zoom))
+        self.epoch_big.setStyleSheet(f"font-size: {look.pt(22)}pt; font-weight: 700;")
+        for label in (self.epoch_label, self.speed_label, self.metrics_label):
+            label.setStyleSheet(f"font-size: {look.pt(12)}pt; padding: 0 12px;")
+        background = "#3a3320" if look.theme == "dark" else "#fff4d6"
+        self.caption_bar.setStyleSheet(
+            f"#captionBar {{ background: {background}; border-left: 5px solid #d08f00; }}"
+            f"#lessonCaption {{ font-size: {look.pt(13)}pt; font-weight: 600; color: {look.text}; }}"
+        )
+        area = self._screen_area()
+        self.side_panel.widget().setMinimumWidth(min(round(SIDE_PANEL_WIDTH * look.zoom), area.width() * 2 // 5))
+        for (field, name), action in self.look_actions.items():
+            if action.isChecked() != (getattr(look, field) == name):
+                action.blockSignals(True)
+                action.setChecked(not action.isChecked())
+                action.blockSignals(False)
+        if self.presentation_action.isChecked() != look.presenting:
+            self.presentation_action.blockSignals(True)
+            self.presentation_action.setChecked(look.presenting)
+            self.presentation_action.blockSignals(False)
+
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode (F11): full screen, larger text, thicker lines; off: as before."""
+        if on == self.look.presenting:
+            return
+        if on:
+            self._normal_geometry = self.saveGeometry()
+            self._panel_before = self.side_panel.isVisible()
+            if self._screen_area().width() < PRESENT_PANEL_WIDTH:  # the plots need the room: View brings it back
+                self.side_panel.hide()
+            self.set_look(replace(self.look, presenting=True))
+            self.showFullScreen()
+        else:
+            self.set_look(replace(self.look, presenting=False))  # the smaller sizes first: the window fits again
+            self.showNormal()
+            self.side_panel.setVisible(self._panel_before)
+            self._fit_to_screen(self._normal_geometry)
+
+    def show_plot(self, name: str, visible: bool) -> None:
+        """Show or hide one of the central plots ("boundary", "loss", "accuracy")."""
+        self.central_plots[name].setVisible(visible)
+        if name in self.plot_actions and self.plot_actions[name].isChecked() != visible:
+            self.plot_actions[name].setChecked(visible)
+        loss, accuracy = (not self.central_plots[n].isHidden() for n in ("loss", "accuracy"))
+        self.log_y.setVisible(loss)
+        self.curves_panel.setVisible(loss or accuracy)
 
     # ---- requests ---------------------------------------------------------------------------------
     def request_edit(self, **changes) -> str:
@@ -338,6 +579,7 @@ class MainWindow(QMainWindow):
         """Every control shows `spec` exactly; nothing is emitted."""
         self.layer_editor.set_layers(spec.layers)
         self.training_settings.set_spec(spec)
+        self.run_settings.set_spec(spec)
         self.data_settings.set_spec(spec)
         self._show_playing(self.session.playing)
 
@@ -407,6 +649,11 @@ class MainWindow(QMainWindow):
                 column, unit = snapshot.neuron
                 title = f"{snapshot.probe.columns[column].title}, unit {unit + 1}"
             self.boundary_plot.show_neuron_title(snapshot.neuron, title)
+        self.boundary_plot.set_highlight(snapshot.batch)
+        if snapshot.note != self._shown_note:
+            self._shown_note = snapshot.note
+            if snapshot.note:
+                self.statusBar().showMessage(snapshot.note, 8000)
         if snapshot.data_version != self._data_version:
             self._data_version = snapshot.data_version
             self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
@@ -473,17 +720,75 @@ class MainWindow(QMainWindow):
         if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread
             self.worker.wait()
         settings = app_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        presenting = self.look.presenting and self._normal_geometry is not None
+        settings.setValue(GEOMETRY, self._normal_geometry if presenting else self.saveGeometry())
+        settings.setValue(STATE, self.saveState(LAYOUT_VERSION))
+        write_json(settings, LOOK, self.look.to_dict())
+        write_json(settings, SETUP, self.session.spec.to_dict())
+        at_epoch, accuracy = self.session.stop
+        write_json(settings, RUN, {"pace": self.session.pace, "stop_at_epoch": at_epoch, "stop_accuracy": accuracy})
+        write_json(settings, PLOTS, {name: action.isChecked() for name, action in self.plot_actions.items()})
         super().closeEvent(event)
 
-    def _restore_layout(self) -> None:
-        settings = app_settings()
-        geometry, state = settings.value("window/geometry"), settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+    @staticmethod
+    def _remembered_spec(settings) -> Spec:
+        """The set-up of the last launch, if it is still one the app can train; else LAUNCH_SPEC."""
+        raw = read_json(settings, SETUP)
+        if raw is None:
+            return LAUNCH_SPEC
+        try:
+            spec = Spec.from_dict(raw)
+            check_live(spec)
+        except SpecError:
+            return LAUNCH_SPEC
+        return spec
+
+    def _restore(self, settings) -> None:
+        """Geometry, panels, look, run settings and visible plots of the last launch."""
+        self._fit_to_screen(settings.value(GEOMETRY))
+        state = settings.value(STATE)
+        restored = state is not None and self.restoreState(state, LAYOUT_VERSION)
+        if not restored:
+            self._default_layout()
+        self.set_look(Look.from_dict(read_json(settings, LOOK)))
+        run = read_json(settings, RUN)
+        run = run if isinstance(run, dict) else {}
+        pace = run.get("pace") if run.get("pace") in PACES else None
+        accuracy = run.get("stop_accuracy")
+        if not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool) or STOP_ACCURACY.problem(accuracy):
+            accuracy = None
+        self._set_run(pace, run.get("stop_at_epoch", True) is not False, accuracy)
+        plots = read_json(settings, PLOTS)
+        for name, action in self.plot_actions.items():
+            action.setChecked(not (isinstance(plots, dict) and plots.get(name) is False))
+
+    def _default_layout(self) -> None:
+        """Panels for this screen: on a small one the views start hidden and the side panel narrow."""
+        area = self._screen_area()
+        if area.height() < COMPACT_HEIGHT:
+            for dock in self.view_docks.values():
+                dock.hide()
+        panel = SIDE_PANEL_WIDTH if area.width() < 1400 else self.side_panel.sizeHint().width()
+        self.resizeDocks([self.side_panel], [panel], Qt.Orientation.Horizontal)
+        self.plots_splitter.setSizes([600, 400])  # the decision boundary first
+
+    def _screen_area(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+
+    def _fit_to_screen(self, geometry) -> None:
+        """The remembered geometry, or the default size; either way inside the screen's free area."""
+        area = self._screen_area()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE[0], DEFAULT_SIZE[1])
+            self.move(area.center() - self.rect().center())
+        frame = 8, 36  # a window manager's border and title bar, outside our geometry
+        width = min(self.width(), area.width() - frame[0])
+        height = min(self.height(), area.height() - frame[1])
+        self.resize(width, height)
+        x = min(max(self.x(), area.left()), area.right() - width - frame[0] + 1)
+        y = min(max(self.y(), area.top()), area.bottom() - height - frame[1] + 1)
+        self.move(x, y)
 
     # ---- inside the network ------------------------------------------------------------------------
     def show_neuron(self, layer_index: int | None, unit: int = 0) -> None:

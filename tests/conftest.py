@@ -1,10 +1,19 @@
 import os
-
-os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import: tests never need a screen
+from pathlib import Path
 
 import pytest
 import torch
 from hypothesis import settings
+
+SCREENS = Path(__file__).parent / "screens"  # Qt offscreen screens: desktop (1920x1080), projector, laptop
+
+
+def offscreen_platform(screen: str = "desktop") -> str:
+    """QT_QPA_PLATFORM for a headless Qt with one screen of that size (offscreen's own is 800x600)."""
+    return f"offscreen:configfile={SCREENS / f'{screen}.json'}"
+
+
+os.environ["QT_QPA_PLATFORM"] = offscreen_platform()  # before any Qt import: tests never need a screen
 
 torch.set_num_threads(1)  # small networks train fastest on one thread (and two test processes share the cores)
 

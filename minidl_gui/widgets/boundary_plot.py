@@ -13,16 +13,16 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
 from minidl_gui.grid import GRID_RESOLUTION
-from minidl_gui.widgets.plot_style import TEXT, CountingPlot, cache, pen, style_plot
+from minidl_gui.look import Look
+from minidl_gui.widgets.plot_style import CountingPlot, cache, pen, style_plot
 
-CLASS_COLORS = ("#0b2c5e", "#6b0012")  # darker than the colormap's ends, so points stand out
-COLORMAP = "CET-D1"  # blue - white - red, perceptually uniform
+CLASSES = 2
 MARKER = 7.0  # train dot diameter in pixels on a 600-pixel plot; markers scale with the plot
 
 
@@ -44,11 +44,6 @@ def _dot(color: str, diameter: float) -> QPen:
     return QPen(QColor(color), diameter, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
 
 
-def _dot(color: str, diameter: float) -> QPen:
-    """A pen whose point is a round dot of `diameter` pixels: a whole class in one drawPoints."""
-    return QPen(QColor(color), diameter, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-
-
 class Overlay(QGraphicsPixmapItem):
     """Train points, test points and the true boundary, drawn into one transparent pixmap at the
     plot's pixel size and shown 1:1 over [0,1]^2: one blit per frame, whatever the data size.
@@ -57,8 +52,10 @@ class Overlay(QGraphicsPixmapItem):
     def __init__(self) -> None:
         super().__init__()
         self.setZValue(10)
-        self.train: list[np.ndarray] = [np.zeros((0, 2))] * len(CLASS_COLORS)  # per class
-        self.test: list[np.ndarray] = [np.zeros((0, 2))] * len(CLASS_COLORS)
+        self.look = Look()
+        self.highlight = np.zeros((0, 2))  # points to ring (the minibatch of the last step, in slow motion)
+        self.train: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES  # per class
+        self.test: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES
         self.boundary: list[np.ndarray] = []  # curves, (n, 2)
         self.show = {"train": True, "test": True, "boundary": True}
         self.size: tuple[int, int, float] | None = None  # plot width, height (pixels), pixel ratio
@@ -68,7 +65,7 @@ class Overlay(QGraphicsPixmapItem):
             return
         width, height, ratio = self.size
         scale = max(0.5, min(width, height) / 600.0)
-        diameter = min(14.0, max(3.0, MARKER * scale))
+        diameter = min(14.0, max(3.0, MARKER * scale)) * self.look.zoom**0.5
         pad = math.ceil(diameter / 2 + 3)
         image = QImage(
             round((width + 2 * pad) * ratio),
@@ -84,7 +81,7 @@ class Overlay(QGraphicsPixmapItem):
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.show["train"]:  # dots with a white rim
-            for color, points in zip(CLASS_COLORS, self.train):
+            for color, points in zip(self.look.classes, self.train):
                 polygon = _polygon(pixels(points))
                 painter.setPen(_dot("white", diameter + 2.4))
                 painter.drawPoints(polygon)
@@ -96,7 +93,7 @@ class Overlay(QGraphicsPixmapItem):
             rings.fill(Qt.GlobalColor.transparent)
             ring_painter = QPainter(rings)
             ring_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            for color, points in zip(CLASS_COLORS, self.test):
+            for color, points in zip(self.look.classes, self.test):
                 polygon = _polygon(pixels(points))
                 ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
                 ring_painter.setPen(_dot(color, diameter + 1.0))
@@ -106,8 +103,14 @@ class Overlay(QGraphicsPixmapItem):
                 ring_painter.drawPoints(polygon)
             ring_painter.end()
             painter.drawImage(0, 0, rings)
+        if len(self.highlight):  # a ring around each point of the minibatch just used
+            painter.setPen(QPen(QColor("#ffb000"), 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for x, y in pixels(self.highlight).tolist():
+                painter.drawEllipse(QPointF(x, y), diameter, diameter)
         if self.show["boundary"]:
-            painter.setPen(pen("#111111", 3, Qt.PenStyle.DashLine))
+            boundary = "#111111" if self.look.theme == "light" else "#f0f0f0"
+            painter.setPen(pen(boundary, self.look.line(3), Qt.PenStyle.DashLine))
             for curve in self.boundary:
                 painter.drawPolyline(_polygon(pixels(curve)))
         painter.end()
@@ -120,16 +123,16 @@ class BoundaryPlot(CountingPlot):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("boundaryPlot")
-        self.setBackground("w")
+        self.look = Look()
+        self.setBackground(self.look.background)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)  # the grid's cells blend smoothly
         plot = self.getPlotItem()
-        style_plot(plot, "Decision boundary", "x", "y")
         plot.setAspectLocked(True)  # the disk is drawn round
         plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setMenuEnabled(False)
-        colormap = pg.colormap.get(COLORMAP)
+        colormap = pg.colormap.get(self.look.colormap)
         self.lut = colormap.getLookupTable(nPts=256, alpha=True)  # (256, 4) RGBA
         self.neuron: tuple[int, int] | None = None  # whose map the heatmap shows; None: the class-1 score
         self.image = QGraphicsPixmapItem()
@@ -142,13 +145,13 @@ class BoundaryPlot(CountingPlot):
         )
         plot.layout.addItem(self.colorbar, 2, 5)  # right of the plot, as ColorBarItem.setImageItem puts it
         plot.layout.setColumnFixedWidth(4, 5)
-        self.colorbar.axis.setTextPen(pg.mkPen(TEXT))
-        self.colorbar.axis.setLabel("P(class 1)", **{"font-size": "13pt", "color": TEXT})
         cache(self.colorbar.axis)
+        self._title = None
         self.overlay = Overlay()
         plot.addItem(self.overlay, ignoreBounds=True)
         self._dataset: str | None = None
         self._render_pending = False
+        self._style()
         plot.vb.sigTransformChanged.connect(self._schedule_render)
         plot.vb.sigResized.connect(self._schedule_render)
 
@@ -165,14 +168,43 @@ class BoundaryPlot(CountingPlot):
 
     def show_neuron_title(self, neuron: tuple[int, int] | None, title: str | None) -> None:
         """Say what the heatmap shows: the decision boundary, or a neuron's map."""
-        self.neuron = neuron
-        plot = self.getPlotItem()
-        if neuron is None:
-            plot.setTitle("Decision boundary", size="16pt", color=TEXT)
-            self.colorbar.axis.setLabel("P(class 1)", **{"font-size": "13pt", "color": TEXT})
+        self.neuron, self._title = neuron, title
+        self._style()
+
+    def _style(self) -> None:
+        look, plot = self.look, self.getPlotItem()
+        if self.neuron is None:
+            style_plot(plot, "Decision boundary", "x", "y", look)
+            label = "P(class 1)"
         else:
-            plot.setTitle(f"Neuron: {title}", size="16pt", color="#b35900")
-            self.colorbar.axis.setLabel("value (0.5 = zero)", **{"font-size": "13pt", "color": TEXT})
+            style_plot(plot, f"Neuron: {self._title}", "x", "y", look, title_color="#d07000")
+            label = "value (0.5 = zero)"
+        axis = self.colorbar.axis
+        axis.setTextPen(pg.mkPen(look.text))
+        axis.setPen(pg.mkPen(look.text))
+        font = QFont()
+        font.setPointSizeF(look.pt(11))
+        axis.setTickFont(font)
+        axis.setLabel(label, **{"font-size": f"{look.pt(13)}pt", "color": look.text})
+
+    def apply_look(self, look: Look) -> None:
+        """Colours, sizes and the colormap of `look`; the heatmap and the points are drawn again."""
+        self.look = self.overlay.look = look
+        self.setBackground(look.background)
+        colormap = pg.colormap.get(look.colormap)
+        self.lut = colormap.getLookupTable(nPts=256, alpha=True)
+        self.colorbar.setColorMap(colormap)
+        self._style()
+        if self.grid is not None:
+            self.set_grid(self.grid)
+        self.overlay.render()
+
+    def set_highlight(self, points: np.ndarray | None) -> None:
+        """Ring these points (the minibatch of the last step), or none."""
+        points = np.zeros((0, 2)) if points is None else np.asarray(points, dtype=float)
+        if len(points) or len(self.overlay.highlight):
+            self.overlay.highlight = points
+            self.overlay.render()
 
     def set_dataset(self, dataset: str) -> None:
         if dataset == self._dataset:
@@ -188,7 +220,7 @@ class BoundaryPlot(CountingPlot):
     def set_points(self, x_train, y_train, x_test, y_test) -> None:
         def by_class(x, y) -> list[np.ndarray]:
             x, y = np.asarray(x, dtype=float), np.asarray(y)
-            return [x[y == label] for label in range(len(CLASS_COLORS))]
+            return [x[y == label] for label in range(CLASSES)]
 
         self.overlay.train, self.overlay.test = by_class(x_train, y_train), by_class(x_test, y_test)
         self.overlay.render()

@@ -1,9 +1,13 @@
 """A control for any `Param`: its kind, range, tooltip and objectName all come from the Param.
 
-int -> QSpinBox (`batchSizeSpin`), float -> `NumberSpin` (`noiseSpin`), bool -> QCheckBox
+int -> `IntSpin` (`batchSizeSpin`), float -> `NumberSpin` (`noiseSpin`), bool -> QCheckBox
 (`nesterovCheck`), a choice -> QComboBox of the registry's display names (`lossCombo`), a pair
 of floats -> two NumberSpins (`betasSpin0`, `betasSpin1`). A value set from code is shown
 exactly as it is (never clamped or rounded) and emits nothing; a user's edit emits `edited`.
+
+The window's one-key shortcuts (Space plays) must work after any edit: a number field gives its
+focus back on Enter or Escape, and a click on a combo box, check box or slider does not take it
+(Tab still reaches them from the keyboard).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QSpinBox, QWidget
 
 from minidl.params import Param, Registry
@@ -31,7 +35,31 @@ def format_number(value: float) -> str:
     return f"{value:.12g}"
 
 
-class NumberSpin(QDoubleSpinBox):
+COMMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+
+
+def keep_shortcuts(widget: QWidget) -> QWidget:
+    """A control that a mouse click does not give the keyboard focus (see the module's docstring)."""
+    widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+    return widget
+
+
+class ReturnsFocus:
+    """Enter (or Escape) commits what was typed and gives the keyboard back to the window."""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        super().keyPressEvent(event)
+        if event.key() in COMMIT_KEYS:
+            if event.key() == Qt.Key.Key_Escape:
+                self.interpretText()
+            self.clearFocus()
+
+
+class IntSpin(ReturnsFocus, QSpinBox):
+    pass
+
+
+class NumberSpin(ReturnsFocus, QDoubleSpinBox):
     """A float `Param`: its range, shown exactly; arrows step x10^(1/10) for a scale (a range open
     at 0, e.g. a learning rate) or by a twentieth of the range otherwise."""
 
@@ -95,14 +123,14 @@ class Field(QWidget):
                 if entry and entry.doc:
                     combo.setItemData(combo.count() - 1, entry.doc, 3)  # Qt.ToolTipRole
             combo.currentIndexChanged.connect(lambda _: self.edited.emit(self.value()))
-            self.controls.append(combo)
+            self.controls.append(keep_shortcuts(combo))
         elif param.kind is bool:
             check = QCheckBox(param.doc[:1].upper() + param.doc[1:] if param.doc else param.name)
             check.setObjectName(f"{name}Check")
             check.toggled.connect(lambda _: self.edited.emit(self.value()))
-            self.controls.append(check)
+            self.controls.append(keep_shortcuts(check))
         elif param.kind is int:
-            spin = QSpinBox()
+            spin = IntSpin()
             spin.setObjectName(f"{name}Spin")
             spin.setRange(
                 int(param.low) if param.low is not None else -INT_MAX, int(min(param.high or INT_MAX, INT_MAX))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from minidl.registry import LAYERS
 from minidl.spec import Spec
+from minidl_gui.look import Look
 from minidl_gui.probe import columns
 from minidl_gui.widgets.plot_style import TEXT, style_plot
 
@@ -47,6 +48,18 @@ class HealthView(QWidget):
         self.curves: list[pg.PlotDataItem] = []
         self._spec: Spec | None = None
         self._drawn = None
+        self.look = Look()
+
+    def apply_look(self, look: Look) -> None:
+        self.look = look
+        for widget, (title, x, y) in (
+            (self.gradients, ("Gradient norm per Linear layer", "epoch", "‖∇W‖ (log)")),
+            (self.bars, ("Saturated / dead units", "activation layer (its index)", "% of units")),
+        ):
+            widget.setBackground(look.background)
+            style_plot(widget.getPlotItem(), title, x, y, look)
+        for i, curve in enumerate(self.curves):
+            curve.setPen(pg.mkPen(PALETTE[i % len(PALETTE)], width=look.line(2.5)))
 
     def set_spec(self, spec: Spec) -> None:
         """Name the curves and bars after `spec`'s layers (when its shape changes)."""
@@ -59,7 +72,9 @@ class HealthView(QWidget):
             self.legend.removeItem(curve)
         linear_columns = columns(spec)[1:]
         self.curves = [
-            plot.plot(name=column.title.split(" (")[0], pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=2.5))
+            plot.plot(
+                name=column.title.split(" (")[0], pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=self.look.line(2.5))
+            )
             for i, column in enumerate(linear_columns)
         ]
         names, brushes = [], []

@@ -11,9 +11,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from minidl.spec import Spec
+from minidl_gui.look import Look
 from minidl_gui.probe import HiddenView, columns
-
-CLASS_COLORS = ("#0b2c5e", "#6b0012")
 
 
 class PlaneView(QWidget):
@@ -23,14 +22,16 @@ class PlaneView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.view: HiddenView | None = None
+        self.look = Look()
         self.setMinimumSize(200, 160)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("white"))
+        look = self.look
+        painter.fillRect(self.rect(), QColor(look.background))
         view = self.view
         if view is None or not np.isfinite(view.points).all():
-            painter.setPen(QColor("#555555"))
+            painter.setPen(QColor(look.text))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to see a hidden layer")
             painter.end()
             return
@@ -45,11 +46,12 @@ class PlaneView(QWidget):
             return xy * np.array([scale, -scale]) + offset
 
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#9a9a9a"), 1))
+        painter.setPen(QPen(QColor("#9a9a9a"), look.line(1)))
         for line in view.lattice:
             painter.drawPolyline(_polygon(pixels(line)))
-        for label, color in enumerate(CLASS_COLORS):
-            painter.setPen(QPen(QColor(color), 4.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        for label, color in enumerate(look.classes):
+            dot = QColor(color) if look.theme == "light" else QColor(color).lighter(220)
+            painter.setPen(QPen(dot, look.line(4.0), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
             painter.drawPoints(_polygon(pixels(view.points[view.labels == label])))
         painter.end()
 
@@ -87,6 +89,10 @@ class HiddenLayerView(QWidget):
 
     def column(self) -> int | None:
         return self.combo.currentData()
+
+    def apply_look(self, look: Look) -> None:
+        self.plane.look = look
+        self.plane.update()
 
     def set_spec(self, spec: Spec) -> None:
         """List `spec`'s hidden layers (keeping the choice when it still exists)."""

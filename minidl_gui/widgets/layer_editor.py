@@ -14,11 +14,11 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLi
 from minidl.data import CLASSES, INPUT_DIM
 from minidl.registry import LAYERS
 from minidl.spec import Layer
-from minidl_gui.widgets.fields import Field, camel
+from minidl_gui.widgets.fields import Field, camel, keep_shortcuts
 from minidl_gui.widgets.quiet import signals_blocked
 from minidl_gui.widgets.settings_group import Request, SettingsGroup
 
-BUTTON_COLUMNS = 3
+BUTTON_COLUMNS = 2
 
 
 def pascal(name: str) -> str:
@@ -84,7 +84,7 @@ class LayerEditor(SettingsGroup):
 
     @staticmethod
     def _button(name: str, text: str, tip: str) -> QPushButton:
-        button = QPushButton(text)
+        button = keep_shortcuts(QPushButton(text))
         button.setObjectName(name)
         button.setToolTip(tip)
         return button

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from minidl.registry import LR
-from minidl_gui.widgets.fields import NumberSpin, format_number
+from minidl_gui.widgets.fields import NumberSpin, format_number, keep_shortcuts
 from minidl_gui.widgets.quiet import signals_blocked
 
 TICKS_PER_DECADE = 100
@@ -26,7 +26,7 @@ class LearningRateControl(QWidget):
 
     def __init__(self, lr: float, parent=None) -> None:
         super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = keep_shortcuts(QSlider(Qt.Orientation.Horizontal))
         self.slider.setObjectName("learningRateSlider")
         self.slider.setRange(self._tick(LR.low), self._tick(LR.high))
         self.slider.setToolTip(f"Learning rate, log scale from {LR.low:g} to {LR.high:g}")

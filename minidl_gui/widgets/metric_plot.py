@@ -13,11 +13,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainterPath
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 
+from minidl_gui.look import Look
 from minidl_gui.widgets.plot_style import CountingPlot, PixelPath, pen, style_plot
 
-TRAIN_COLOR, TEST_COLOR = "#1b7837", "#762a83"
 TAIL_POINTS = 40  # epochs drawn as a tail before the tail joins the body (one full redraw)
 LADDER = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
@@ -45,26 +45,47 @@ class MetricPlot(CountingPlot):
     ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self.setBackground("w")
         self.percent = percent  # y in [0, 100]: the top is always 100
+        self.title, self.y_label = title, y_label
         plot = self.getPlotItem()
-        key = (  # the legend, in the title: outside the curves' area, so never redrawn with them
-            f" &nbsp; <span style='color:{TRAIN_COLOR}; font-size:12pt'>━ train</span>"
-            f" <span style='color:{TEST_COLOR}; font-size:12pt'>╍ test</span>"
-        )
-        style_plot(plot, title + key, "epoch", y_label)
         plot.enableAutoRange(False)
         # Plain Qt items (see plot_style): the grid, then each curve as a body and a tail. A new
         # epoch only extends the tail, so Qt repaints the few pixels it covers, not the plot.
         self.grid_lines = PixelPath(plot.vb, pen(QColor(0, 0, 0, 48), 1), z=-1)
-        pens = (pen(TRAIN_COLOR, 3), pen(TEST_COLOR, 3, Qt.PenStyle.DashLine))
-        self.bodies = [PixelPath(plot.vb, p, z=1 + i) for i, p in enumerate(pens)]
-        self.tails = [PixelPath(plot.vb, p, z=1 + i) for i, p in enumerate(pens)]
+        self.bodies = [PixelPath(plot.vb, QPen(), z=1 + i) for i in range(2)]
+        self.tails = [PixelPath(plot.vb, QPen(), z=1 + i) for i in range(2)]
+        self.apply_look(Look())
         self._body_epochs = np.zeros(0)  # the epochs the bodies draw
         plot.vb.sigResized.connect(self._draw_grid)
         self.epochs = self.train = self.test = np.zeros(0)
         self._range: tuple[float, float, float, float] | None = None
         self._log = False
+
+    def apply_look(self, look: Look) -> None:
+        """Colours and sizes of `look`; the legend is in the title."""
+        self.look = look
+        self.setBackground(look.background)
+        train, test = look.curves
+        key = (  # the legend, in the title: outside the curves' area, so never redrawn with them
+            f" &nbsp; <span style='color:{train}; font-size:{look.pt(12)}pt'>━ train</span>"
+            f" <span style='color:{test}; font-size:{look.pt(12)}pt'>╍ test</span>"
+        )
+        style_plot(self.getPlotItem(), self.title + key, "epoch", self.y_label, look)
+        self.setMinimumWidth(self._title_width(look))  # a narrow window squeezes other things, never the title
+        self.grid_lines.item.setPen(pen(QColor(*look.grid), 1))
+        pens = (pen(train, look.line(3)), pen(test, look.line(3), Qt.PenStyle.DashLine))
+        for curves in (self.bodies, self.tails):
+            for curve, curve_pen in zip(curves, pens):
+                curve.item.setPen(curve_pen)
+
+    def _title_width(self, look: Look) -> int:
+        """Pixels the title and its key need, with the y axis beside them."""
+        title, small = QFont(), QFont()
+        title.setPointSizeF(look.pt(16))
+        small.setPointSizeF(look.pt(12))
+        key = QFontMetrics(small).horizontalAdvance("   ━ train  ╍ test")
+        axis = QFontMetrics(small).horizontalAdvance("0.000") + QFontMetrics(small).height() + 24
+        return QFontMetrics(title).horizontalAdvance(self.title) + key + axis
 
     def set_data(self, epochs: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
         self.epochs, self.train, self.test = epochs, train, test

@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolButton, QToolTip, QWidget
 
 from minidl.spec import Spec
+from minidl_gui.look import Look
 from minidl_gui.probe import Probe
 from minidl_gui.widgets.settings_group import weak_request
 
@@ -41,9 +42,13 @@ def _polygon(points: np.ndarray):
     return polygon
 
 
-def _tint(color: QColor, strength: float) -> QColor:
-    """`color` mixed with white: `strength` 1 is the color, 0 white (opaque, unlike an alpha)."""
-    return QColor.fromRgbF(*(1.0 - strength * (1.0 - c) for c in (color.redF(), color.greenF(), color.blueF())))
+def _tint(color: QColor, strength: float, background: QColor) -> QColor:
+    """`color` mixed with the background: `strength` 1 is the color, 0 the background (opaque, unlike
+    an alpha)."""
+    mix = zip(
+        (color.redF(), color.greenF(), color.blueF()), (background.redF(), background.greenF(), background.blueF())
+    )
+    return QColor.fromRgbF(*(b + strength * (c - b) for c, b in mix))
 
 
 class NetworkView(QWidget):
@@ -69,6 +74,13 @@ class NetworkView(QWidget):
         self.pinned: tuple[int, int] | None = None
         self._buttons: list[tuple[QToolButton, QToolButton]] = []
         self.caption = ""
+        self.look = Look()
+
+    def apply_look(self, look: Look, lut: np.ndarray) -> None:
+        """Colours of `look` (and its colormap's `lut`, the big heatmap's); drawn again."""
+        self.look, self._lut = look, lut
+        self._render()
+        self.update()
 
     # ---- data --------------------------------------------------------------------------------------
     def set_probe(self, probe: Probe | None, spec: Spec) -> None:
@@ -150,7 +162,7 @@ class NetworkView(QWidget):
             round(self.width() * ratio), round(self.height() * ratio), QImage.Format.Format_ARGB32_Premultiplied
         )
         image.setDevicePixelRatio(ratio)
-        image.fill(QColor("white"))
+        image.fill(QColor(self.look.background))
         painter = QPainter(image)
         try:
             self._paint_diagram(painter)
@@ -165,7 +177,7 @@ class NetworkView(QWidget):
         captions = []
         probe = self.probe
         if probe is None:
-            painter.setPen(QColor("#555555"))
+            painter.setPen(QColor(self.look.text))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to look inside")
         else:
             for c, weights in enumerate(probe.weights):
@@ -178,7 +190,7 @@ class NetworkView(QWidget):
             painter.setFont(font)
             for index, (column, maps, rects) in enumerate(zip(probe.columns, probe.maps, self._rects)):
                 maps = np.nan_to_num(maps, nan=0.5)  # a diverged network: neutral, not garbage
-                painter.setPen(QColor("#222222"))
+                painter.setPen(QColor(self.look.text))
                 title_rect = QRectF(rects[0].center().x() - 80, 2, 160, 18) if rects else QRectF()
                 painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, f"{column.title}: {len(maps)}")
                 with_maps = len(maps) <= MAX_MAPS and rects and rects[0].width() >= 8
@@ -202,7 +214,7 @@ class NetworkView(QWidget):
                         painter.drawPoints(_polygon(centres[levels == level]))
         self.caption = "; ".join(captions)
         if self.caption:
-            painter.setPen(QColor("#555555"))
+            painter.setPen(QColor(self.look.text))
             painter.drawText(
                 QRectF(4, self.height() - 20, self.width() - 8, 18), Qt.AlignmentFlag.AlignLeft, self.caption
             )
@@ -238,7 +250,8 @@ class NetworkView(QWidget):
             for sign, color in ((True, POSITIVE), (False, NEGATIVE)):
                 chosen = segments[(positive == sign) & (steps == step)]
                 if len(chosen):  # the strong stand out: width grows with the square of the strength
-                    painter.setPen(QPen(_tint(color, 0.12 + 0.88 * strength), 0.4 + 3.6 * strength**2))
+                    tint = _tint(color, 0.12 + 0.88 * strength, QColor(self.look.background))
+                    painter.setPen(QPen(tint, self.look.line(0.4 + 3.6 * strength**2)))
                     painter.drawLines([QLineF(*row) for row in chosen.tolist()])
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         return len(order)

@@ -15,21 +15,29 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-TEXT = "#222222"
+from minidl_gui.look import Look
+
+DEFAULT_LOOK = Look()
+TEXT = DEFAULT_LOOK.text
 
 
-def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
-    plot.setTitle(title, size="16pt", color=TEXT)
+def style_plot(
+    plot: pg.PlotItem, title: str, x_label: str, y_label: str, look: Look = DEFAULT_LOOK, title_color: str | None = None
+) -> None:
+    """Title, axes and labels in `look`'s colours and sizes (called again when the look changes)."""
+    plot.setTitle(title, size=f"{look.pt(16)}pt", color=title_color or look.text)
     tick_font = QFont()
-    tick_font.setPointSize(12)
+    tick_font.setPointSizeF(look.pt(12))
     for name, label in (("bottom", x_label), ("left", y_label)):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(TEXT))
-        axis.setTextPen(pg.mkPen(TEXT))
+        axis.setPen(pg.mkPen(look.text))
+        axis.setTextPen(pg.mkPen(look.text))
         axis.setTickFont(tick_font)
         axis.enableAutoSIPrefix(False)
         axis.setStyle(tickLength=6)  # outward: an axis that reached into the plot was repainted with it
-        plot.setLabel(name, label, **{"font-size": "13pt", "color": TEXT})
+        plot.setLabel(name, label, **{"font-size": f"{look.pt(13)}pt", "color": look.text})
+        axis.enableAutoSIPrefix(False)  # again: pyqtgraph works a prefix out at every label change (0.5 -> 500 m)
+        axis.autoSIPrefixScale = 1.0
     for axis in ("left", "bottom", "right", "top"):
         cache(plot.getAxis(axis))
     for item in (plot, plot.vb):  # containers: nothing of their own to paint, so Qt never asks them
