@@ -16,9 +16,11 @@ after `--rss-minutes` of training against after 30 seconds.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import torch
-from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from minidl.spec import Spec, make_trainer
@@ -89,6 +91,7 @@ class LiveWindow:
     def __init__(self, spec: Spec, grid_resolution: int | None = None, views: bool = False) -> None:
         options = {"grid_resolution": grid_resolution} if grid_resolution else {}
         self.window = MainWindow(spec, **options)
+        self.window.set_stop(False, None)  # play for as long as measured
         self.window.resize(1400, 1000)
         self.window.show()
         network, health, hidden = self.window.view_docks.values()
@@ -174,7 +177,14 @@ def main() -> int:
     parser.add_argument("--rss-minutes", type=float, default=5.0, help="training time of the memory check (0: skip)")
     args = parser.parse_args()
     set_threads(DEFAULT_THREADS)
+    scratch = tempfile.mkdtemp(prefix="minidl-bench-")  # this run's settings and screen, not the user's
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen":  # a desktop-sized screen (offscreen's own is 800x600)
+        screen = Path(scratch) / "screen.json"
+        size = {"x": 0, "y": 0, "width": 1920, "height": 1200, "logicalDpi": 96}
+        screen.write_text(json.dumps({"screens": [{"name": "bench", **size}]}))
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
     spec = LAUNCH_SPEC
     print(f"minidl-gui offscreen, torch {torch.__version__}, {torch.get_num_threads()} thread, {os.cpu_count()} CPUs")
     print(f"{args.rounds} rounds of {args.seconds:g} s in the app and headless, alternating; medians\n")
@@ -216,7 +226,7 @@ def main() -> int:
     row("GUI-thread lateness max", f"{r['late_max']:.1f} ms", "<= 100 ms", r["late_max"] <= 100)
 
     if args.rss_minutes > 0:
-        window = LiveWindow(spec, views=True).window
+        window = LiveWindow(spec, views=True).window  # no stop condition either
         window.toggle_play()
         run_events(30)
         at_30s = rss_mb()

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -68,7 +68,7 @@ LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: r
 LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change
 DEFAULT_SIZE = (1560, 960)  # where the screen has room for it
 COMPACT_HEIGHT = 900  # on a screen less tall, the views inside the network start hidden (View menu)
-SIDE_PANEL_WIDTH = 330  # its least width; it scrolls vertically
+SIDE_PANEL_WIDTH = 300  # its least width; it scrolls vertically
 UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
 PRESENT_PANEL_WIDTH = 1600  # on a narrower screen, presentation mode starts with the side panel folded
 
@@ -95,13 +95,13 @@ class MainWindow(QMainWindow):
         self._data_version = -1
         self._drawn_grid = self._drawn_history = self._drawn_probe = None
         self._shown_status = ""
-        self._shown_note = ""
         self._labels_shown = 0.0
         self._reset_pending = False
         self._undo: list[tuple[Spec, Lesson | None]] = []  # set-ups replaced, newest last
         self.lesson: Lesson | None = None  # the lesson on screen, if any
         self.look = Look()
-        self._normal_geometry = None  # before presentation mode
+        self._normal_geometry = None  # before presentation mode (for the settings)...
+        self._normal_rect = QRect()  # ...and as it was on screen
         self._panel_before = True  # the side panel's visibility before presentation mode
 
         self.setCentralWidget(self._build_center())
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner()
         self.boundary_plot = BoundaryPlot()
-        self.loss_plot = MetricPlot("lossPlot", "Loss", "loss per sample")
+        self.loss_plot = MetricPlot("lossPlot", "Loss", "per sample")
         self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "%", percent=True)
         self.log_y = QCheckBox("Log-scale loss")
         self.log_y.setObjectName("logLossCheck")
@@ -503,6 +503,7 @@ class MainWindow(QMainWindow):
     def set_look(self, look: Look) -> None:
         """Apply a look to the whole app: fonts, palette, plots, line widths, controls."""
         self.look = look
+        self.statusBar().clearMessage()  # a passing message would be drawn over the rescaled labels
         apply_to_app(look)
         for plot in (self.boundary_plot, self.loss_plot, self.accuracy_plot, self.health_view, self.hidden_view):
             plot.apply_look(look)
@@ -518,8 +519,7 @@ class MainWindow(QMainWindow):
             f"#captionBar {{ background: {background}; border-left: 5px solid #d08f00; }}"
             f"#lessonCaption {{ font-size: {look.pt(13)}pt; font-weight: 600; color: {look.text}; }}"
         )
-        area = self._screen_area()
-        self.side_panel.widget().setMinimumWidth(min(round(SIDE_PANEL_WIDTH * look.zoom), area.width() * 2 // 5))
+        self.side_panel.widget().setMinimumWidth(self._side_panel_width())
         for (field, name), action in self.look_actions.items():
             if action.isChecked() != (getattr(look, field) == name):
                 action.blockSignals(True)
@@ -535,17 +535,22 @@ class MainWindow(QMainWindow):
         if on == self.look.presenting:
             return
         if on:
-            self._normal_geometry = self.saveGeometry()
+            self._normal_geometry, self._normal_rect = self.saveGeometry(), self.geometry()
             self._panel_before = self.side_panel.isVisible()
             if self._screen_area().width() < PRESENT_PANEL_WIDTH:  # the plots need the room: View brings it back
                 self.side_panel.hide()
+            self.showFullScreen()  # first: Qt keeps the normal geometry as it is now, not as the bigger look makes it
             self.set_look(replace(self.look, presenting=True))
-            self.showFullScreen()
         else:
             self.set_look(replace(self.look, presenting=False))  # the smaller sizes first: the window fits again
             self.showNormal()
             self.side_panel.setVisible(self._panel_before)
-            self._fit_to_screen(self._normal_geometry)
+            QTimer.singleShot(0, self, self._restore_normal_geometry)  # once the smaller sizes are laid out
+
+    def _restore_normal_geometry(self) -> None:
+        if not self.look.presenting:
+            self.setGeometry(self._normal_rect)
+            self._fit_to_screen(None, keep=True)
 
     def show_plot(self, name: str, visible: bool) -> None:
         """Show or hide one of the central plots ("boundary", "loss", "accuracy")."""
@@ -650,10 +655,6 @@ class MainWindow(QMainWindow):
                 title = f"{snapshot.probe.columns[column].title}, unit {unit + 1}"
             self.boundary_plot.show_neuron_title(snapshot.neuron, title)
         self.boundary_plot.set_highlight(snapshot.batch)
-        if snapshot.note != self._shown_note:
-            self._shown_note = snapshot.note
-            if snapshot.note:
-                self.statusBar().showMessage(snapshot.note, 8000)
         if snapshot.data_version != self._data_version:
             self._data_version = snapshot.data_version
             self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
@@ -709,6 +710,8 @@ class MainWindow(QMainWindow):
     def _metrics_text(snapshot: Snapshot) -> str:
         if snapshot.status == "diverged":
             return "diverged: see the banner above the plots"
+        if snapshot.note and not snapshot.playing:
+            return snapshot.note  # paused by a stop condition: say why, until the next Play
         if math.isnan(snapshot.train_loss):
             return "not trained yet: press Play (Space)"
         return (
@@ -762,13 +765,19 @@ class MainWindow(QMainWindow):
         for name, action in self.plot_actions.items():
             action.setChecked(not (isinstance(plots, dict) and plots.get(name) is False))
 
+    def _side_panel_width(self) -> int:
+        """What the side panel's controls need at the current look (never more than 2/5 of the screen)."""
+        scroll = self.side_panel.widget()
+        needed = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 16
+        return min(max(SIDE_PANEL_WIDTH, needed), self._screen_area().width() * 2 // 5)
+
     def _default_layout(self) -> None:
         """Panels for this screen: on a small one the views start hidden and the side panel narrow."""
         area = self._screen_area()
         if area.height() < COMPACT_HEIGHT:
             for dock in self.view_docks.values():
                 dock.hide()
-        panel = SIDE_PANEL_WIDTH if area.width() < 1400 else self.side_panel.sizeHint().width()
+        panel = self._side_panel_width() if area.width() < 1400 else self.side_panel.sizeHint().width()
         self.resizeDocks([self.side_panel], [panel], Qt.Orientation.Horizontal)
         self.plots_splitter.setSizes([600, 400])  # the decision boundary first
 
@@ -776,10 +785,13 @@ class MainWindow(QMainWindow):
         screen = self.screen() or QGuiApplication.primaryScreen()
         return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
 
-    def _fit_to_screen(self, geometry) -> None:
-        """The remembered geometry, or the default size; either way inside the screen's free area."""
+    def _fit_to_screen(self, geometry, keep: bool = False) -> None:
+        """The remembered geometry, or the default size (or, with `keep`, the present one); either
+        way inside the screen's free area."""
         area = self._screen_area()
-        if geometry is None or not self.restoreGeometry(geometry):
+        if keep:
+            pass
+        elif geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_SIZE[0], DEFAULT_SIZE[1])
             self.move(area.center() - self.rect().center())
         frame = 8, 36  # a window manager's border and title bar, outside our geometry

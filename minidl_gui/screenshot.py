@@ -4,27 +4,42 @@
 
 Writes `screenshot.png` (the window, the network diagram below the plots), `layer-health.png`
 (8 Sigmoid layers: the gradient vanishing towards the input), `hidden-layer.png` (a hidden layer
-untangling the spiral) and `icon.png`. Runs offscreen when there is no display, so it works on
-a headless machine too.
+untangling the spiral), `icon.png`, and the lecture-hall shots on a 1024x768 screen:
+`lecture-1024x768.png` (a lesson from the Examples menu) and `presentation.png` (F11). Runs
+offscreen on a screen of the size wanted (made with Qt's offscreen `configfile`), so it works on
+a headless machine and gives the same pictures everywhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+LECTURE_SCREEN = (1024, 768)
+
+
+def offscreen(width: int, height: int, folder: str) -> None:
+    """Qt's headless platform with one screen of this size (its own is 800x600)."""
+    screen = Path(folder) / "screen.json"
+    size = {"x": 0, "y": 0, "width": width, "height": height, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    screen.write_text(json.dumps({"screens": [{"name": f"{width}x{height}", **size}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", type=Path, default=Path("assets"))
     parser.add_argument("--seconds", type=float, default=8.0, help="training time before each shot")
+    parser.add_argument("--lecture", action="store_true", help=argparse.SUPPRESS)  # the 1024x768 shots
     args = parser.parse_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    remembered = tempfile.TemporaryDirectory()  # the default layout and screen, not the ones a user left
+    offscreen(*(LECTURE_SCREEN if args.lecture else (1920, 1200)), remembered.name)
 
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtGui import QFont
@@ -36,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 
     set_threads(DEFAULT_THREADS)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    remembered = tempfile.TemporaryDirectory()  # the default layout, not the one a user left
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, remembered.name)
     font = QFont(app.font())
     font.setPointSize(12)
     app.setFont(font)
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    if args.lecture:
+        return lecture_shots(app, args, remembered)
 
     def train(window: MainWindow, seconds: float) -> None:
         window.toggle_play()
@@ -49,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < end:
             app.processEvents()
             time.sleep(0.01)
-        window.toggle_play()
+        if window.session.playing:  # it may have paused at its last epoch already
+            window.toggle_play()
         for _ in range(50):
             app.processEvents()
             time.sleep(0.01)
@@ -100,6 +117,34 @@ def main(argv: list[str] | None = None) -> int:
     icon_pixmap(256).save(str(args.out_dir / "icon.png"))
     remembered.cleanup()
     print("saved " + ", ".join(shots) + f" and icon.png in {args.out_dir}")
+    command = [sys.executable, "-m", "minidl_gui.screenshot", "--lecture", "--out-dir", str(args.out_dir)]
+    return subprocess.call([*command, "--seconds", str(args.seconds)])  # another screen: another process
+
+
+def lecture_shots(app, args, remembered) -> int:
+    """A lesson on a 1024x768 projector, then the same in presentation mode (F11)."""
+    from minidl_gui.lessons import LESSONS
+    from minidl_gui.main_window import MainWindow
+
+    def settle(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    window = MainWindow()
+    window.show()
+    window.load_lesson(next(lesson for lesson in LESSONS if lesson.name == "XOR with one hidden layer"))
+    window.toggle_play()
+    settle(args.seconds)
+    window.grab().save(str(args.out_dir / "lecture-1024x768.png"))
+    epoch = window.last_snapshot.epoch
+    window.set_presenting(True)
+    settle(1.0)
+    window.grab().save(str(args.out_dir / "presentation.png"))
+    window.close()
+    remembered.cleanup()
+    print(f"saved lecture-1024x768.png (epoch {epoch}) and presentation.png in {args.out_dir}")
     return 0
 
 

@@ -285,6 +285,7 @@ class Session:
                 note = self._stop_note(trainer, stop)
                 if note:
                     self._request(_playing=False, _note=note)
+                    self._run = None  # the next Play starts a new run, however soon it comes
                     break
             if trainer.epoch != start_epoch and epochs_requested and not playing:
                 with self._lock:

@@ -203,3 +203,58 @@ def test_the_heatmap_of_a_trained_network_shows_the_disk():
     assert grid.shape == (20, 20)
     assert grid[10, 10] > 0.8  # the centre is inside the disk
     assert max(grid[0, 0], grid[0, 19], grid[19, 0], grid[19, 19]) < 0.2  # the corners are outside
+
+
+def test_an_epochs_edit_is_live():
+    session = Session(SMALL)
+    session.play()
+    run_until(session, lambda: session.trainer.epoch >= 1)
+    trainer = session.trainer
+    session.edit(epochs=500)
+    session.advance(0.01)
+    assert session.trainer is trainer and session.snapshot().spec.epochs == 500
+
+
+def test_the_run_pauses_at_the_specs_epochs_once():
+    session = Session(SMALL.replace(epochs=3))
+    session.play()
+    run_until(session, lambda: not session.playing)
+    snapshot = session.snapshot()
+    assert snapshot.epoch == 3 and "Paused at epoch 3" in snapshot.note
+    session.play()  # played again past it: it goes on, and the note is gone
+    run_until(session, lambda: session.trainer.epoch >= 5)
+    assert session.playing and session.snapshot().note == ""
+    session.set_stop(False, None)
+    session.edit(epochs=6)  # not stopping at the epoch any more
+    run_until(session, lambda: session.trainer.epoch >= 8)
+    assert session.playing
+
+
+def test_a_target_accuracy_pauses_only_when_reached_after_play():
+    session = Session(SMALL)
+    session.set_stop(False, 75.0)
+    session.play()
+    run_until(session, lambda: not session.playing, timeout=60)
+    reached = session.snapshot()
+    assert reached.test_accuracy >= 0.75 and "reached 75%" in reached.note
+    session.play()  # met already when played: no pause at the next epoch
+    run_until(session, lambda: session.trainer.epoch >= reached.epoch + 3)
+    assert session.playing
+
+
+def test_a_pace_limits_the_steps_and_carries_the_batch():
+    session = Session(SMALL)
+    session.set_pace(10.0)
+    session.play()
+    start = time.perf_counter()
+    while time.perf_counter() - start < 1.0:
+        session.advance(1 / 32)
+    steps = session.trainer.steps
+    assert 5 <= steps <= 13  # ten a second (a busy machine may lag behind, never run ahead)
+    snapshot = session.snapshot()
+    assert snapshot.batch.shape == (SMALL.batch_size, 2)
+    index = session.trainer.last_batch.numpy()
+    assert (snapshot.batch == session.trainer.data.x_train.numpy()[index]).all()
+    session.set_pace(None)
+    session.advance(0.05)
+    assert session.trainer.steps > steps + 20 and session.snapshot().batch is None

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
@@ -175,17 +175,24 @@ class BoundaryPlot(CountingPlot):
         look, plot = self.look, self.getPlotItem()
         if self.neuron is None:
             style_plot(plot, "Decision boundary", "x", "y", look)
-            label = "P(class 1)"
+            tip = "Colour: the network's probability of class 1 at each point of the plane"
         else:
             style_plot(plot, f"Neuron: {self._title}", "x", "y", look, title_color="#d07000")
-            label = "value (0.5 = zero)"
+            tip = "Colour: the neuron's value over the plane, scaled to [0, 1] (0.5 = zero)"
+        self.setToolTip(tip)  # the colour bar has no title: a narrow window keeps its numbers whole
         axis = self.colorbar.axis
         axis.setTextPen(pg.mkPen(look.text))
         axis.setPen(pg.mkPen(look.text))
         font = QFont()
         font.setPointSizeF(look.pt(11))
         axis.setTickFont(font)
-        axis.setLabel(label, **{"font-size": f"{look.pt(13)}pt", "color": look.text})
+        axis.setWidth(QFontMetrics(font).horizontalAdvance("0.0") + 14)
+        title = QFont()
+        title.setPointSizeF(look.pt(16))
+        left = QFontMetrics(font).horizontalAdvance("0.0") + QFontMetrics(font).height() + 20  # ticks and "y"
+        colorbar = 18 + QFontMetrics(font).horizontalAdvance("0.0") + 24
+        # the title whole (a neuron's longer one may be cut while it is shown: it never widens the window)
+        self.setMinimumWidth(QFontMetrics(title).horizontalAdvance("Decision boundary") + left + colorbar)
 
     def apply_look(self, look: Look) -> None:
         """Colours, sizes and the colormap of `look`; the heatmap and the points are drawn again."""

@@ -62,15 +62,15 @@ class MetricPlot(CountingPlot):
         self._log = False
 
     def apply_look(self, look: Look) -> None:
-        """Colours and sizes of `look`; the legend is in the title."""
+        """Colours and sizes of `look`; the legend is beside the x axis's name."""
         self.look = look
         self.setBackground(look.background)
         train, test = look.curves
-        key = (  # the legend, in the title: outside the curves' area, so never redrawn with them
-            f" &nbsp; <span style='color:{train}; font-size:{look.pt(12)}pt'>━ train</span>"
-            f" <span style='color:{test}; font-size:{look.pt(12)}pt'>╍ test</span>"
+        key = (  # the legend, beside the x axis's name: outside the curves' area, so never redrawn with them
+            f"epoch &nbsp;&nbsp; <span style='color:{train}; font-weight:600'>━ train</span>"
+            f" &nbsp;<span style='color:{test}; font-weight:600'>╍ test</span>"
         )
-        style_plot(self.getPlotItem(), self.title + key, "epoch", self.y_label, look)
+        style_plot(self.getPlotItem(), self.title, key, self.y_label, look)
         self.setMinimumWidth(self._title_width(look))  # a narrow window squeezes other things, never the title
         self.grid_lines.item.setPen(pen(QColor(*look.grid), 1))
         pens = (pen(train, look.line(3)), pen(test, look.line(3), Qt.PenStyle.DashLine))
@@ -79,13 +79,13 @@ class MetricPlot(CountingPlot):
                 curve.item.setPen(curve_pen)
 
     def _title_width(self, look: Look) -> int:
-        """Pixels the title and its key need, with the y axis beside them."""
+        """Pixels the title and the key below need, with the y axis beside them."""
         title, small = QFont(), QFont()
         title.setPointSizeF(look.pt(16))
-        small.setPointSizeF(look.pt(12))
-        key = QFontMetrics(small).horizontalAdvance("   ━ train  ╍ test")
-        axis = QFontMetrics(small).horizontalAdvance("0.000") + QFontMetrics(small).height() + 24
-        return QFontMetrics(title).horizontalAdvance(self.title) + key + axis
+        small.setPointSizeF(look.pt(13))
+        key = QFontMetrics(small).horizontalAdvance("epoch    ━ train  ╍ test")
+        axis = QFontMetrics(small).horizontalAdvance("100") + QFontMetrics(small).height() + 16
+        return max(QFontMetrics(title).horizontalAdvance(self.title), key) + axis
 
     def set_data(self, epochs: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
         self.epochs, self.train, self.test = epochs, train, test

@@ -75,6 +75,7 @@ class NetworkView(QWidget):
         self._buttons: list[tuple[QToolButton, QToolButton]] = []
         self.caption = ""
         self.look = Look()
+        self._step = 1.0  # pixels between two columns
 
     def apply_look(self, look: Look, lut: np.ndarray) -> None:
         """Colours of `look` (and its colormap's `lut`, the big heatmap's); drawn again."""
@@ -135,8 +136,10 @@ class NetworkView(QWidget):
             return
         count = len(probe.maps)
         width, height = self.width(), self.height()
-        top, bottom = 44.0, 22.0
-        step = width / count
+        line = self.fontMetrics().height()  # titles, buttons and caption grow with the interface's scale
+        button = round(line * 1.2)
+        top, bottom = line + button + 6.0, line + 4.0
+        step = self._step = width / count
         for c, maps in enumerate(probe.maps):
             units = len(maps)
             size = min(48.0, (height - top - bottom) / max(units, 1) * 0.8, step * 0.45)
@@ -150,8 +153,8 @@ class NetworkView(QWidget):
             self._rects.append([QRectF(*box) for box in boxes.tolist()])
         for c, (minus, plus) in enumerate(self._buttons, start=1):
             center = step * (c + 0.5)
-            minus.setGeometry(int(center - 26), 20, 24, 22)
-            plus.setGeometry(int(center + 2), 20, 24, 22)
+            minus.setGeometry(int(center - button - 1), line + 2, button, button)
+            plus.setGeometry(int(center + 1), line + 2, button, button)
 
     def _render(self) -> None:
         self._layout()
@@ -191,7 +194,8 @@ class NetworkView(QWidget):
             for index, (column, maps, rects) in enumerate(zip(probe.columns, probe.maps, self._rects)):
                 maps = np.nan_to_num(maps, nan=0.5)  # a diverged network: neutral, not garbage
                 painter.setPen(QColor(self.look.text))
-                title_rect = QRectF(rects[0].center().x() - 80, 2, 160, 18) if rects else QRectF()
+                line, step = self.fontMetrics().height(), self._step
+                title_rect = QRectF(rects[0].center().x() - step / 2, 1, step, line) if rects else QRectF()
                 painter.drawText(title_rect, Qt.AlignmentFlag.AlignCenter, f"{column.title}: {len(maps)}")
                 with_maps = len(maps) <= MAX_MAPS and rects and rects[0].width() >= 8
                 if with_maps:  # every map of the column through the colormap at once
@@ -215,8 +219,11 @@ class NetworkView(QWidget):
         self.caption = "; ".join(captions)
         if self.caption:
             painter.setPen(QColor(self.look.text))
+            line = self.fontMetrics().height()
             painter.drawText(
-                QRectF(4, self.height() - 20, self.width() - 8, 18), Qt.AlignmentFlag.AlignLeft, self.caption
+                QRectF(4, self.height() - line - 2, self.width() - 8, line),
+                Qt.AlignmentFlag.AlignLeft,
+                self.caption,
             )
 
     def _draw_connections(self, painter: QPainter, c: int, weights: np.ndarray) -> int:
