@@ -8,13 +8,32 @@ the next `step()`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from minidl._checks import argument, non_negative_float, positive_float
-from minidl.params import Param
+from minidl.params import QUOTE_LIMIT, Param, quoted
+
+MAX_SAVED_LR = 1e6  # far above any lr that trains; a larger one would overflow a float32 step
+
+
+class StateError(ValueError):
+    """A saved state does not fit what it is loaded into; the message names the part and says why."""
+
+
+def described(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """`quoted(value)` on one line; a tensor by its type and shape (its values may be many)."""
+    if isinstance(value, Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return re.sub(r"\s*\n\s*", " ", quoted(value, limit))
+
+
+def _shape(t: Tensor) -> tuple[int, ...]:
+    return tuple(t.shape)
 
 
 class Optimizer:
@@ -49,6 +68,85 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError
+
+    # ---- saving and restoring ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """What decides the next steps beyond the constructor's options: the type, the current lr
+        and the optimizer's buffers (copies, on the CPU). Plain data: `torch.load(weights_only=True)`
+        reads it."""
+        return {"type": type(self).__name__, "lr": self._lr, **self._extra_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from `state` (a `state_dict()` of an optimizer of this type over parameters of
+        the same shapes); all-or-nothing: a `StateError` naming what does not fit changes nothing."""
+        self.prepare_state(state)()
+
+    def prepare_state(self, state: Mapping[str, Any], finite: bool = False) -> Callable[[], None]:
+        """Check `state` whole and return the function that applies it, so a caller can check
+        several parts before changing any. `StateError` if it does not fit; with `finite`, also
+        if a buffer holds a value that is not finite."""
+        name = type(self).__name__
+        if not isinstance(state, Mapping):
+            raise StateError(f"optimizer state: must be a mapping, got {described(state)}")
+        kind = state.get("type")
+        if not isinstance(kind, str) or kind != name:
+            raise StateError(f"optimizer state: saved by a {described(kind)} optimizer, this one is {name}")
+        keys = {"type", "lr", *self._extra_keys()}
+        unknown = sorted(str(k) for k in set(state) - keys)
+        if unknown:
+            raise StateError(
+                f"optimizer state: unknown field {described(unknown[0])} (fields: {', '.join(sorted(keys))})"
+            )
+        missing = sorted(keys - set(state))
+        if missing:
+            raise StateError(f"optimizer state: missing field {missing[0]!r}")
+        lr = state["lr"]
+        problem = Param("lr", float, low=0.0, low_open=True, high=MAX_SAVED_LR).problem(lr)
+        if problem:
+            raise StateError(f"optimizer state: lr {problem}, got {described(lr)}")
+        apply_extra = self._prepare_extra(state, finite)
+        lr = float(lr)
+
+        def apply() -> None:
+            apply_extra()
+            self._lr = lr
+
+        return apply
+
+    def _extra_keys(self) -> tuple[str, ...]:
+        return ()
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
+        return lambda: None
+
+    def _tensors(self, what: str, value: Any, finite: bool) -> list[Tensor]:
+        """`value` as one tensor per parameter, each of its parameter's shape and dtype: fresh
+        copies on the parameter's device, or a `StateError` naming the first that does not fit."""
+        if not isinstance(value, (list, tuple)) or not all(isinstance(t, Tensor) for t in value):
+            raise StateError(f"optimizer state: {what} must be a list of tensors, got {described(value)}")
+        if len(value) != len(self.params):
+            raise StateError(
+                f"optimizer state: {len(value)} {what} tensors, the model has {len(self.params)} parameters"
+            )
+        out = []
+        for i, (t, p) in enumerate(zip(value, self.params)):
+            if t.shape != p.shape:
+                raise StateError(
+                    f"optimizer state: {what} of parameter {i} has shape {_shape(t)}, the model's is {_shape(p)}"
+                )
+            if t.dtype != p.dtype:
+                raise StateError(f"optimizer state: {what} of parameter {i} is {t.dtype}, the model's is {p.dtype}")
+            if finite and not bool(torch.isfinite(t).all()):
+                raise StateError(f"optimizer state: {what} of parameter {i} holds values that are not finite")
+            out.append(t.detach().to(device=p.device, copy=True).contiguous())
+        return out
+
+    @staticmethod
+    def _saved(tensors: list[Tensor]) -> list[Tensor]:
+        return [t.detach().to("cpu", copy=True) for t in tensors]
 
 
 class SGD(Optimizer):
@@ -87,6 +185,26 @@ class SGD(Optimizer):
                 torch._foreach_add_(self._buffers, d)
             d = torch._foreach_add(d, self._buffers, alpha=self.momentum) if self.nesterov else self._buffers
         torch._foreach_add_(self.params, d, alpha=-self._lr)
+
+    def _extra_keys(self) -> tuple[str, ...]:
+        return ("momentum_buffers",)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"momentum_buffers": None if self._buffers is None else self._saved(self._buffers)}
+
+    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
+        raw = state["momentum_buffers"]
+        if raw is None:
+            buffers = None
+        elif not self.momentum:
+            raise StateError("optimizer state: momentum buffers were saved, but this SGD has no momentum")
+        else:
+            buffers = self._tensors("momentum buffer", raw, finite)
+
+        def apply() -> None:
+            self._buffers = buffers
+
+        return apply
 
     def __repr__(self) -> str:
         return (
@@ -137,6 +255,28 @@ class Adam(Optimizer):
         torch._foreach_div_(denom, math.sqrt(1.0 - beta2**self.steps))
         torch._foreach_add_(denom, self.eps)
         torch._foreach_addcdiv_(self.params, self._m, denom, value=-step_size)
+
+    def _extra_keys(self) -> tuple[str, ...]:
+        return ("steps", "m", "v")
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"steps": self.steps, "m": self._saved(self._m), "v": self._saved(self._v)}
+
+    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
+        steps = state["steps"]
+        problem = Param("steps", int, low=0).problem(steps)
+        if problem:
+            raise StateError(f"optimizer state: steps {problem}, got {described(steps)}")
+        m = self._tensors("moment 'm'", state["m"], finite)
+        v = self._tensors("moment 'v'", state["v"], finite)
+        for i, t in enumerate(v):
+            if bool((t < 0).any()):
+                raise StateError(f"optimizer state: moment 'v' of parameter {i} holds negative values")
+
+        def apply() -> None:
+            self.steps, self._m, self._v = steps, m, v
+
+        return apply
 
     def __repr__(self) -> str:
         return f"Adam(lr={self._lr:g}, betas={self.betas}, eps={self.eps:g}, weight_decay={self.weight_decay:g})"
