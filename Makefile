@@ -13,7 +13,7 @@ PIP         := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)") "$(TORCH)"
-	$(PIP) -e ".[test]"
+	$(PIP) -e ".[test,record]"
 	touch $@
 
 app: $(VENV)/.installed

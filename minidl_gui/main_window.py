@@ -12,10 +12,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
@@ -23,7 +21,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, Q
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -38,16 +35,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minidl.checkpoint import read_experiment
-from minidl.files import FileProblem, write_text_atomic
 from minidl.params import SpecError
 from minidl.registry import LR
 from minidl.spec import Layer, Spec
 from minidl_gui.defaults import LAUNCH_SPEC
+from minidl_gui.file_actions import FileActions
 from minidl_gui.grid import GRID_RESOLUTION
 from minidl_gui.icon import app_icon
 from minidl_gui.lessons import LESSONS, Lesson
-from minidl_gui.limits import MAX_LIVE_FILE_BYTES, check_live
+from minidl_gui.limits import check_live
 from minidl_gui.look import PALETTE_NAMES, THEMES, Look
 from minidl_gui.session import PACES, STOP_ACCURACY, Session, Snapshot
 from minidl_gui.settings import GEOMETRY, LOOK, PLOTS, RUN, SETUP, STATE, app_settings, read_json, write_json
@@ -60,7 +56,9 @@ from minidl_gui.widgets.hidden_view import HiddenLayerView
 from minidl_gui.widgets.layer_editor import LayerEditor
 from minidl_gui.widgets.metric_plot import MetricPlot
 from minidl_gui.widgets.network_view import NetworkView
+from minidl_gui.widgets.paint_tools import PaintTools
 from minidl_gui.widgets.run_settings import RunSettings
+from minidl_gui.widgets.settings_group import weakly
 from minidl_gui.widgets.training_settings import TrainingSettings
 from minidl_gui.worker import TrainingWorker
 
@@ -78,8 +76,8 @@ def _stop_worker(worker: TrainingWorker, *_) -> None:
         worker.wait()
 
 
-class MainWindow(QMainWindow):
-    save_finished = Signal(object)  # a Future from Session.request_save, done (delivered in the GUI thread)
+class MainWindow(FileActions, QMainWindow):
+    save_finished = Signal(object)  # (a worker's write's Future, done; what it wrote), delivered in the GUI thread
 
     def __init__(self, spec: Spec | None = None, grid_resolution: int = GRID_RESOLUTION, parent=None) -> None:
         """`spec`: the set-up to start with; by default the one of the last launch (or LAUNCH_SPEC)."""
@@ -145,7 +143,7 @@ class MainWindow(QMainWindow):
         self.caption_close.setToolTip("Hide the lesson's caption")
         self.caption_close.setAutoRaise(True)
         self.caption_close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.caption_close.clicked.connect(lambda: self.show_caption(None))
+        self.caption_close.clicked.connect(weakly(self.show_caption, None))
         self.caption_bar = QWidget()
         self.caption_bar.setObjectName("captionBar")
         caption_row = QHBoxLayout(self.caption_bar)
@@ -200,6 +198,12 @@ class MainWindow(QMainWindow):
         training = self.training_settings = TrainingSettings(spec, self.request_edit)
         data = self.data_settings = DataSettings(spec, self.request_edit)
         run = self.run_settings = RunSettings(spec, self.request_edit, self.set_pace, self.set_stop)
+        paint = self.paint_tools = PaintTools()
+        paint.mode_changed.connect(self.boundary_plot.set_paint_mode)
+        paint.clear_requested.connect(self.session.clear_points)
+        paint.test_share_changed.connect(self.session.set_test_share)
+        self.boundary_plot.painted.connect(self.session.add_points)
+        self.boundary_plot.erased.connect(weakly(self._erase_points, signal_args=3))
         data.show_train.toggled.connect(self.boundary_plot.show_train_points)
         data.show_test.toggled.connect(self.boundary_plot.show_test_points)
         # short names for the controls, used by tests and scripts
@@ -209,7 +213,7 @@ class MainWindow(QMainWindow):
 
         panel = QWidget()
         panel_layout = QVBoxLayout(panel)
-        for group in (self.layer_editor, training, run, data):
+        for group in (self.layer_editor, training, run, data, paint):
             panel_layout.addWidget(group)
         panel_layout.addStretch(1)
         scroll = QScrollArea()
@@ -274,6 +278,11 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         for label, stretch in ((self.epoch_label, 0), (self.speed_label, 0), (self.metrics_label, 1)):
             bar.addWidget(label, stretch)
+        self.recording_label = QLabel()
+        self.recording_label.setObjectName("recordingLabel")
+        self.recording_label.setStyleSheet("color: #c0392b; font-weight: 700; padding: 0 12px;")
+        self.recording_label.hide()
+        bar.addPermanentWidget(self.recording_label)
 
     def _build_shortcuts(self) -> None:
         for keys, slot in (
@@ -281,6 +290,8 @@ class MainWindow(QMainWindow):
             ("Right", self.step_epoch),
             ("S", self.step_epoch),
             ("R", self.reset),
+            ("P", weakly(self.paint_tools.toggle, "paint")),
+            ("E", weakly(self.paint_tools.toggle, "erase")),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(slot)
@@ -291,6 +302,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(edit, "undoSetupAction", "&Undo set-up change", self.undo_setup)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.setEnabled(False)
+        edit.addSeparator()
+        self._build_share_actions(edit)
         self._build_view_menu()
         self._build_examples_menu()
 
@@ -310,7 +323,7 @@ class MainWindow(QMainWindow):
         self.plot_actions: dict[str, QAction] = {}
         self.central_plots = {"boundary": self.boundary_plot, "loss": self.loss_plot, "accuracy": self.accuracy_plot}
         for name, text in (("boundary", "Decision boundary"), ("loss", "Loss curves"), ("accuracy", "Accuracy curves")):
-            action = self._action(view, f"{name}PlotAction", text, lambda on, name=name: self.show_plot(name, on), True)
+            action = self._action(view, f"{name}PlotAction", text, weakly(self.show_plot, name, signal_args=1), True)
             self.plot_actions[name] = action
             action.setChecked(True)
         view.addSeparator()
@@ -318,13 +331,11 @@ class MainWindow(QMainWindow):
             view, "presentationAction", "&Presentation mode", self.set_presenting, checkable=True
         )
         self.presentation_action.setShortcut(QKeySequence("F11"))
-        bigger = self._action(view, "zoomInAction", "&Bigger", lambda: self.set_look(self.look.scaled(+1)))
+        bigger = self._action(view, "zoomInAction", "&Bigger", weakly(self.zoom, +1))
         bigger.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        smaller = self._action(view, "zoomOutAction", "&Smaller", lambda: self.set_look(self.look.scaled(-1)))
+        smaller = self._action(view, "zoomOutAction", "&Smaller", weakly(self.zoom, -1))
         smaller.setShortcut(QKeySequence("Ctrl+-"))
-        actual = self._action(
-            view, "zoomResetAction", "&Actual size", lambda: self.set_look(replace(self.look, scale=1.0))
-        )
+        actual = self._action(view, "zoomResetAction", "&Actual size", weakly(self.zoom, 0))
         actual.setShortcut(QKeySequence("Ctrl+0"))
         self.look_actions: dict[tuple[str, str], QAction] = {}
         for title, field, names in (
@@ -338,7 +349,7 @@ class MainWindow(QMainWindow):
                     submenu,
                     f"{field}_{name}",
                     text,
-                    lambda on, f=field, n=name: on and self.set_look(replace(self.look, **{f: n})),
+                    weakly(self._choose_look, field, name, signal_args=1),
                     True,
                 )
                 group.addAction(action)
@@ -352,80 +363,9 @@ class MainWindow(QMainWindow):
             action = menu.addAction(lesson.name)
             action.setObjectName(f"lessonAction{index}")
             action.setToolTip(lesson.caption)
-            action.triggered.connect(lambda _=False, lesson=lesson: self.load_lesson(lesson))
+            action.triggered.connect(weakly(self.load_lesson, lesson))
             self.lesson_actions.append(action)
         menu.setToolTipsVisible(True)
-
-    def _build_file_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        open_action = menu.addAction("&Open experiment…")
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self._open_dialog)
-        save_action = menu.addAction("&Save experiment as…")
-        save_action.setShortcut(QKeySequence.StandardKey.Save)
-        save_action.triggered.connect(self._save_dialog)
-        save_model_action = menu.addAction("Save &trained model as…")
-        save_model_action.triggered.connect(self._save_model_dialog)
-        menu.addSeparator()
-        self._action(menu, "restoreDefaultsAction", "&Restore defaults", self.restore_defaults)
-        menu.addSeparator()
-        menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-    # ---- files -------------------------------------------------------------------------------------
-    def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open experiment or model", "", "Experiment spec or trained model (*.json *.pt);;All files (*)"
-        )
-        if path:
-            self.open_experiment(path)
-
-    def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save experiment", "experiment.json", "Experiment spec (*.json)")
-        if path:
-            self.save_experiment(path)
-
-    def _save_model_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save trained model", "model.pt", "Trained model (*.pt)")
-        if path:
-            self.save_model(path)
-
-    def save_model(self, path: str | Path) -> Future:
-        """Ask the worker to write the spec and the weights at the next step boundary; the result
-        (a message, or a `FileProblem`) shows in the status bar or the banner."""
-        future = self.session.request_save(path)
-        future.add_done_callback(self.save_finished.emit)
-        return future
-
-    def _show_save_result(self, future: Future) -> None:
-        error = future.exception()
-        if error is not None:
-            self.banner.show_message(f"Could not save the model: {error}")
-        else:
-            self.statusBar().showMessage(future.result(), 5000)
-
-    def save_experiment(self, path: str | Path) -> bool:
-        """Write the experiment (layers, training settings, data) as a JSON spec, atomically."""
-        try:
-            write_text_atomic(path, self.session.spec.to_json() + "\n", "experiment")
-        except FileProblem as error:
-            self.banner.show_message(f"Could not save the experiment: {error}")
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 4000)
-        return True
-
-    def open_experiment(self, path: str | Path) -> bool:
-        """Load a JSON spec, or a saved model (spec and weights), into every control and rebuild.
-
-        A file that cannot be used changes nothing and says why in the banner.
-        """
-        try:
-            spec, weights = read_experiment(path, check=check_live, limit=MAX_LIVE_FILE_BYTES)
-        except FileProblem as error:
-            self.banner.show_message(f"Could not open the file: {error}")
-            return False
-        self.replace_setup(spec, weights)
-        self.statusBar().showMessage(f"Opened {path} (Ctrl+Z brings back the set-up before it)", 6000)
-        return True
 
     def apply_spec(self, spec: Spec, weights: dict | None = None) -> None:
         """Rebuild from `spec` (with `weights`, if given) and show it in every control."""
@@ -436,10 +376,14 @@ class MainWindow(QMainWindow):
     # ---- set-ups: lessons, undo, defaults -----------------------------------------------------------
     def replace_setup(self, spec: Spec, weights: dict | None = None, lesson: Lesson | None = None) -> None:
         """Rebuild from `spec`; the set-up it replaces (and its lesson caption) is one Ctrl+Z away."""
-        self._undo = [*self._undo, (self.session.spec, self.lesson)][-UNDO_DEPTH:]
-        self.undo_action.setEnabled(True)
+        self.remember_setup()
         self.apply_spec(spec, weights)
         self.show_caption(lesson)
+
+    def remember_setup(self) -> None:
+        """Keep the set-up on screen for Ctrl+Z, before something replaces it."""
+        self._undo = [*self._undo, (self.session.spec, self.lesson)][-UNDO_DEPTH:]
+        self.undo_action.setEnabled(True)
 
     def undo_setup(self) -> bool:
         """Back to the set-up before the last replacement (from its initial weights)."""
@@ -529,6 +473,17 @@ class MainWindow(QMainWindow):
             self.presentation_action.blockSignals(True)
             self.presentation_action.setChecked(look.presenting)
             self.presentation_action.blockSignals(False)
+
+    def zoom(self, steps: int) -> None:
+        """The interface one step bigger (+1) or smaller (-1), or back to its own size (0)."""
+        self.set_look(self.look.scaled(steps) if steps else replace(self.look, scale=1.0))
+
+    def _choose_look(self, field: str, name: str, checked: bool) -> None:
+        if checked:
+            self.set_look(replace(self.look, **{field: name}))
+
+    def _erase_points(self, x: float, y: float, radius: float) -> None:
+        self.session.erase_points((x, y), radius)
 
     def set_presenting(self, on: bool) -> None:
         """Presentation mode (F11): full screen, larger text, thicker lines; off: as before."""
@@ -658,7 +613,9 @@ class MainWindow(QMainWindow):
         if snapshot.data_version != self._data_version:
             self._data_version = snapshot.data_version
             self.boundary_plot.set_dataset(snapshot.spec.dataset.name)
+            self.boundary_plot.show_true_boundary(not snapshot.drawn)  # unknown for points of one's own
             self.boundary_plot.set_points(snapshot.x_train, snapshot.y_train, snapshot.x_test, snapshot.y_test)
+            self.paint_tools.show_counts(len(snapshot.x_train), len(snapshot.x_test), snapshot.drawn)
         h = snapshot.history
         if h is not self._drawn_history:  # new only when an epoch ended
             self._drawn_history = h
@@ -720,6 +677,8 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.recorder is not None:
+            self.recorder.close()  # stops grabbing and waits for its encoder: no thread left behind
         if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread
             self.worker.wait()
         settings = app_settings()

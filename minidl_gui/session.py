@@ -13,6 +13,11 @@ also changed live.
 
 How fast it trains (the pace, from one step a second to full speed) and when it pauses on its
 own (at the spec's last epoch, at a test accuracy) are the session's too: the window only asks.
+
+Points can be painted, erased or imported: the session keeps the points asked for (`points()`),
+and the worker trains on them from the next step, the network going on where it was. A change of
+the data's own fields (dataset, counts, noise, seed) draws fresh points again. A whole session
+(spec, weights, optimizer, data, random state, history) is saved and opened through it too.
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from minidl.checkpoint import save_model
+from minidl.checkpoint import Progress, save_model
+from minidl.cli import write_history
 from minidl.data import Split
-from minidl.files import FileProblem
 from minidl.params import Param
+from minidl.resume import SavedSession, restore_trainer, save_session
 from minidl.spec import Spec, make_trainer
 from minidl.train import Trainer
 from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
@@ -48,6 +56,10 @@ LIVE_FIELDS = ("lr", "epochs")  # edits of these apply to the running network: n
 STOP_ACCURACY = Param(
     "stop_accuracy", float, 95.0, low=0.0, high=100.0, doc="pause when the test accuracy reaches this (%)"
 )
+TEST_SHARE = Param(
+    "test_share", float, 0.2, low=0.0, high=0.9, doc="share of painted or imported points kept for testing"
+)
+DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class Snapshot:
     neuron: tuple[int, int] | None = None  # the neuron (diagram column, unit) whose map `grid` is, if any
     batch: np.ndarray | None = field(default=None, repr=False)  # in slow motion: the last step's points, (n, 2)
     note: str = ""  # why training paused on its own (a stop condition), until the next Play
+    drawn: bool = False  # the points were painted, erased or imported: the dataset's true boundary does not apply
 
 
 def _differs_only_live(a: Spec, b: Spec) -> bool:
@@ -108,12 +121,18 @@ class Session:
         self._stop_at_epoch = True  # pause at the spec's `epochs`
         self._stop_accuracy: float | None = None  # pause when the test accuracy (%) reaches it
         self._note = ""
+        self._points: tuple[np.ndarray, ...] | None = (
+            None  # painted or imported (x/y train, x/y test); None: the spec's
+        )
+        self._test_share = TEST_SHARE.default
+        self._rng = np.random.default_rng(0)  # which painted points go to the test set
         self._requested = False  # any request since the worker last looked: publish a snapshot
         # the worker's side
         self._trained_spec = spec
         self.trainer: Trainer = make_trainer(spec)
         self._data_version = 0
         self._data_arrays = self._arrays(self.trainer.data)
+        self._drawn = False  # the trainer's points were painted or imported
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._grid_resolution = grid_resolution
         self._grid_points = grid_points(grid_resolution)
@@ -160,18 +179,23 @@ class Session:
         """Start again from the initial weights of the current spec (same seed, same data); pauses."""
         self._request(("reset", None), _playing=False, _epochs_requested=0)
 
-    def set_spec(self, spec: Spec, weights: dict | None = None) -> None:
+    def set_spec(self, spec: Spec, weights: dict | None = None, progress: Progress | None = None) -> None:
         """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses.
 
         Every spec, learning-rate or reset request made before it is dropped. `weights` (a
-        `state_dict` for this spec's model) replace the initial weights, e.g. a saved model's.
+        `state_dict` for this spec's model) replace the initial weights, e.g. a saved model's, and
+        `progress` (a saved model's epoch and last metrics) is shown with them.
         """
         if not isinstance(spec, Spec):
             raise TypeError(f"set_spec expects a Spec, got {type(spec).__name__}")
         self._check(spec)
         with self._lock:
-            self._queue = deque(op for op in self._queue if op[0] == "save")
-            self._queue.append(("spec", (spec, weights)))
+            new_data = any(getattr(spec, name) != getattr(self._spec, name) for name in DATA_FIELDS)
+            keep = ("save",) if new_data else ("save", "points")
+            self._queue = deque(op for op in self._queue if op[0] in keep)
+            self._queue.append(("spec", (spec, weights, progress)))
+            if new_data:
+                self._points = None
             self._spec = spec
             self._playing, self._epochs_requested, self._requested = False, 0, True
         self._wake.set()
@@ -205,6 +229,100 @@ class Session:
         future: Future = Future()
         self._request(("save", (Path(path), future)))
         return future
+
+    # ---- points (GUI thread) -----------------------------------------------------------------------
+    def points(self) -> tuple[np.ndarray, ...]:
+        """The points asked for: x_train (n, 2), y_train (n,), x_test, y_test (what is drawn next)."""
+        with self._lock:
+            return self._points if self._points is not None else self._data_arrays
+
+    def _set_points(self, points: tuple[np.ndarray, ...]) -> None:
+        with self._lock:
+            self._points = tuple(points)
+            self._queue = deque(op for op in self._queue if op[0] != "points")
+            self._queue.append(("points", self._points))
+            self._requested = True
+        self._wake.set()
+
+    def add_points(self, xy: np.ndarray, label: int) -> int:
+        """Add points of class `label` (0 or 1) at `xy` (k, 2) in [0,1]^2; each goes to the test set
+        with the probability `test_share`. Returns how many were added."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        xy = xy[np.isfinite(xy).all(axis=1) & (xy >= 0).all(axis=1) & (xy <= 1).all(axis=1)]
+        if label not in (0, 1) or not len(xy):
+            return 0
+        x_train, y_train, x_test, y_test = self.points()
+        with self._lock:
+            to_test = self._rng.random(len(xy)) < self._test_share
+        labels = np.full(len(xy), label, dtype=np.int64)
+        self._set_points(
+            (
+                np.concatenate([x_train, xy[~to_test]]).astype(np.float32),
+                np.concatenate([y_train, labels[~to_test]]),
+                np.concatenate([x_test, xy[to_test]]).astype(np.float32),
+                np.concatenate([y_test, labels[to_test]]),
+            )
+        )
+        return len(xy)
+
+    def erase_points(self, centre: tuple[float, float], radius: float) -> int:
+        """Remove the points within `radius` of `centre`; returns how many."""
+        x_train, y_train, x_test, y_test = self.points()
+        keep_train = np.hypot(*(x_train - centre).T) > radius
+        keep_test = np.hypot(*(x_test - centre).T) > radius
+        removed = int((~keep_train).sum() + (~keep_test).sum())
+        if removed:
+            self._set_points((x_train[keep_train], y_train[keep_train], x_test[keep_test], y_test[keep_test]))
+        return removed
+
+    def clear_points(self) -> None:
+        """No points at all: paint new ones (training waits for at least one of each split)."""
+        empty = np.zeros((0, 2), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        self._set_points((*empty, *empty))
+
+    def set_points(self, x: np.ndarray, labels: np.ndarray, is_test: np.ndarray | None = None) -> None:
+        """Replace every point (an imported file): `is_test` says which are test points, or they are
+        drawn at `test_share` (every split keeps at least one point where there are two)."""
+        x, labels = np.asarray(x, dtype=np.float32).reshape(-1, 2), np.asarray(labels, dtype=np.int64)
+        if is_test is None:
+            with self._lock:
+                is_test = self._rng.random(len(x)) < self._test_share
+            if len(x) >= 2 and is_test.all():
+                is_test[0] = False
+            if len(x) >= 2 and not is_test.any():
+                is_test[-1] = True
+        is_test = np.asarray(is_test, dtype=bool)
+        self._set_points((x[~is_test], labels[~is_test], x[is_test], labels[is_test]))
+
+    def set_test_share(self, share: float) -> None:
+        with self._lock:
+            self._test_share = TEST_SHARE.check(share)
+
+    # ---- sessions (GUI thread) ---------------------------------------------------------------------
+    def request_save_session(self, path: str | Path, extra: dict | None = None) -> Future:
+        """Save the whole session at the next step boundary; the future's exception is a `FileProblem`."""
+        future: Future = Future()
+        self._request(("save_session", (Path(path), future, extra or {})))
+        return future
+
+    def request_history(self, path: str | Path) -> Future:
+        """Write the per-epoch history as CSV at the next step boundary (the trainer's full record)."""
+        future: Future = Future()
+        self._request(("history", (Path(path), future)))
+        return future
+
+    def open_session(self, saved: SavedSession) -> None:
+        """Continue a saved session exactly where it stopped (at the next step boundary); pauses."""
+        self._check(saved.spec)
+        with self._lock:
+            self._queue = deque(op for op in self._queue if op[0] in ("save", "save_session"))
+            self._queue.append(("session", saved))
+            self._spec = saved.spec
+            drawn = bool(saved.extra.get("drawn", False)) if isinstance(saved.extra, dict) else False
+            data = saved.data
+            self._points = self._arrays(data) if drawn else None
+            self._playing, self._epochs_requested, self._requested = False, 0, True
+        self._wake.set()
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """Train at most this many steps a second (one of PACES), or at full speed (None)."""
@@ -276,9 +394,10 @@ class Session:
         while True:
             if pace is not None and not self._pace_wait(pace, deadline):
                 break
-            if not trainer.step():
+            if not trainer.step():  # diverged: pause, and say so in the next snapshot
                 with self._lock:
                     self._playing, self._epochs_requested = False, 0
+                changed = True
                 break
             changed = True
             if trainer.epoch != start_epoch and playing:
@@ -333,8 +452,7 @@ class Session:
             requested, self._requested = self._requested, False
         for kind, value in queue:
             if kind == "spec":
-                spec, weights = value
-                self._rebuild(spec, weights)
+                self._rebuild(*value)
             elif kind == "live":
                 if value.optimizer.lr != self._trained_spec.optimizer.lr:
                     self.trainer.lr = value.optimizer.lr
@@ -342,32 +460,92 @@ class Session:
             elif kind == "reset":
                 self._rebuild(self._trained_spec)
             elif kind == "save":
-                self._save(*value)
+                path, future = value
+                self._write(future, self._save_model, path, "model")
+            elif kind == "points":
+                self._use_points(value)
+            elif kind == "session":
+                self._restore(value)
+            elif kind == "save_session":
+                path, future, extra = value
+                self._write(future, partial(self._save_session, extra=extra), path, "session")
+            elif kind == "history":
+                path, future = value
+                self._write(future, self._write_history, path, "history")
         return requested
 
-    def _rebuild(self, spec: Spec, weights: dict | None = None) -> None:
+    def _use_points(self, points: tuple[np.ndarray, ...]) -> None:
+        """Train on these points from the next step; the network goes on where it was."""
+        self._data_version += 1
+        self._data_arrays = points
+        self._drawn = True
+        x_train, y_train, x_test, y_test = points
+        if not len(x_train) or not len(x_test):
+            with self._lock:  # nothing to train or test on: wait for more points
+                self._playing, self._epochs_requested = False, 0
+                self._note = "Paint at least one training point and one test point (or import some) to train"
+            return
+        dtype, device = self.trainer.data.x_train.dtype, self.trainer.data.x_train.device
+        self.trainer.replace_data(
+            Split(
+                torch.as_tensor(x_train, dtype=dtype, device=device),
+                torch.as_tensor(y_train, dtype=torch.int64, device=device),
+                torch.as_tensor(x_test, dtype=dtype, device=device),
+                torch.as_tensor(y_test, dtype=torch.int64, device=device),
+            )
+        )
+        self._history_cache = None
+
+    def _write(self, future: Future, write: Callable[[Path], None], path: Path, what: str) -> None:
+        """Serve a write request at this step boundary; the future says how it went."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            write(path)
+        except ValueError as error:  # FileProblem is one; so is a state that does not fit
+            future.set_exception(error)
+        else:
+            future.set_result(f"Saved the {what} at epoch {self.trainer.epoch} to {path}")
+
+    def _save_model(self, path: Path) -> None:
+        save_model(path, self._trained_spec, self.trainer.model, trainer=self.trainer)
+
+    def _save_session(self, path: Path, extra: dict) -> None:
+        save_session(path, self._trained_spec, self.trainer, {**extra, "drawn": self._drawn})
+
+    def _write_history(self, path: Path) -> None:
+        write_history(path, self.trainer)
+
+    def _restore(self, saved: SavedSession) -> None:
+        old = self._trained_spec
+        self.trainer = restore_trainer(saved)
+        self._trained_spec = saved.spec
+        if saved.spec.layers != old.layers:
+            self._prober = Prober(saved.spec)
+        self._data_version += 1
+        self._data_arrays = self._arrays(self.trainer.data)
+        self._drawn = bool(saved.extra.get("drawn", False)) if isinstance(saved.extra, dict) else False
+        self._rate_window.clear()
+
+    def _rebuild(self, spec: Spec, weights: dict | None = None, progress: Progress | None = None) -> None:
         old = self._trained_spec
         same_data = spec.dataset == old.dataset and spec.seed == old.seed and spec.dtype == old.dtype
         self.trainer = make_trainer(spec, data=self.trainer.data if same_data else None)
         if weights is not None:
             self.trainer.model.load_state_dict(weights)
+        if progress is not None:  # a saved model's epoch and metrics (its optimizer's state is not in the file)
+            self.trainer.epoch = progress.epoch
+            if progress.record is not None:
+                self.trainer.last_record = progress.record
+                self.trainer.history.append(progress.record)
         self._trained_spec = spec
         if spec.layers != old.layers:
             self._prober = Prober(spec)
         if not same_data:
             self._data_version += 1
             self._data_arrays = self._arrays(self.trainer.data)
+            self._drawn = False
         self._rate_window.clear()
-
-    def _save(self, path: Path, future: Future) -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            save_model(path, self._trained_spec, self.trainer.model)
-        except FileProblem as error:
-            future.set_exception(error)
-        else:
-            future.set_result(f"Saved the model at epoch {self.trainer.epoch} to {path}")
 
     @staticmethod
     def _arrays(data: Split) -> tuple[np.ndarray, ...]:
@@ -478,4 +656,5 @@ class Session:
             probe=self._probe(trainer, playing),
             batch=batch,
             note=note,
+            drawn=self._drawn,
         )

@@ -62,3 +62,10 @@ def no_dangling_training_threads():
     for worker in dangling:
         worker.stop(2000)
     assert not dangling, f"{len(dangling)} training thread(s) left running"
+    if "minidl_gui.recorder" in sys.modules:  # a recording's encoder thread, likewise
+        from minidl_gui.recorder import Recorder
+
+        recording = Recorder.running()
+        for recorder in recording:
+            recorder.close()
+        assert not recording, f"{len(recording)} recording(s) left running"

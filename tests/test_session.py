@@ -258,3 +258,18 @@ def test_a_pace_limits_the_steps_and_carries_the_batch():
     session.set_pace(None)
     session.advance(0.05)
     assert session.trainer.steps > steps + 20 and session.snapshot().batch is None
+
+
+def test_a_step_that_diverges_is_reported_as_a_change():
+    """The worker publishes only what `advance` reports: a run that diverges at its first step of a
+    call must say so, or the window keeps showing it as playing."""
+    spec = SMALL.replace(layers=[{"type": "linear", "units": 25}] * 12, loss="mse", lr=10.0)
+    session = Session(spec)
+    session.step_epoch()
+    for _ in range(100):
+        steps = session.trainer.steps
+        changed = session.advance(0.0)  # at most one step a call: the diverging step is a call's first
+        if session.trainer.status == "diverged":
+            break
+    assert session.trainer.status == "diverged" and not session.playing
+    assert session.trainer.steps == steps and changed

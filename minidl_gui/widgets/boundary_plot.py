@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
@@ -23,6 +23,8 @@ from minidl_gui.look import Look
 from minidl_gui.widgets.plot_style import CountingPlot, cache, pen, style_plot
 
 CLASSES = 2
+PAINT_SPACING = 0.02  # a drag paints a point every this much of the plane
+ERASER = 0.04  # radius of the eraser, in data units
 MARKER = 7.0  # train dot diameter in pixels on a 600-pixel plot; markers scale with the plot
 
 
@@ -120,8 +122,18 @@ class Overlay(QGraphicsPixmapItem):
 
 
 class BoundaryPlot(CountingPlot):
+    """The decision boundary; in paint mode a click adds a point (left button class 1, right button
+    class 0), a drag paints a trail of them, and in erase mode a click or drag removes the points
+    under the brush. The plot only says where (`painted`, `erased`): the session owns the points."""
+
+    painted = Signal(object, int)  # (k, 2) array of points in [0,1]^2, their class
+    erased = Signal(float, float, float)  # centre x, y and radius, in data units
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.paint_mode: str | None = None  # "paint", "erase" or None
+        self._last_painted: np.ndarray | None = None
+        self._paint_class = 1
         self.setObjectName("boundaryPlot")
         self.look = Look()
         self.setBackground(self.look.background)
@@ -205,6 +217,51 @@ class BoundaryPlot(CountingPlot):
         if self.grid is not None:
             self.set_grid(self.grid)
         self.overlay.render()
+
+    # ---- painting ----------------------------------------------------------------------------------
+    def set_paint_mode(self, mode: str | None) -> None:
+        """ "paint", "erase" or None (the plot is only looked at)."""
+        self.paint_mode = mode
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if mode else Qt.CursorShape.ArrowCursor)
+
+    def data_point(self, position: QPointF) -> np.ndarray:
+        """The data coordinates of a point of this widget (pixels)."""
+        point = self.getPlotItem().vb.mapSceneToView(self.mapToScene(position.toPoint()))
+        return np.array([point.x(), point.y()])
+
+    def widget_point(self, x: float, y: float) -> QPointF:
+        """Where the data point (x, y) is in this widget (pixels): for tests and scripts."""
+        scene = self.getPlotItem().vb.mapViewToScene(QPointF(x, y))
+        return QPointF(self.mapFromScene(scene))
+
+    def mousePressEvent(self, event) -> None:
+        if self.paint_mode is None:
+            return super().mousePressEvent(event)
+        self._paint_class = 0 if event.button() == Qt.MouseButton.RightButton else 1
+        self._last_painted = None
+        self._paint_at(self.data_point(event.position()))
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.paint_mode is None or not event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
+            return super().mouseMoveEvent(event)
+        self._paint_at(self.data_point(event.position()))
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.paint_mode is None:
+            return super().mouseReleaseEvent(event)
+        self._last_painted = None
+        event.accept()
+
+    def _paint_at(self, point: np.ndarray) -> None:
+        if not ((point >= 0) & (point <= 1)).all():
+            return
+        if self.paint_mode == "erase":
+            self.erased.emit(float(point[0]), float(point[1]), ERASER)
+        elif self._last_painted is None or np.hypot(*(point - self._last_painted)) >= PAINT_SPACING:
+            self._last_painted = point
+            self.painted.emit(point.reshape(1, 2), self._paint_class)
 
     def set_highlight(self, points: np.ndarray | None) -> None:
         """Ring these points (the minibatch of the last step), or none."""

@@ -13,7 +13,7 @@ from minidl.spec import FIELDS, Spec
 from minidl_gui.session import PACES, SLOW_MOTION, STOP_ACCURACY
 from minidl_gui.widgets.fields import Field, keep_shortcuts
 from minidl_gui.widgets.quiet import signals_blocked
-from minidl_gui.widgets.settings_group import Request, SettingsGroup
+from minidl_gui.widgets.settings_group import Request, SettingsGroup, weak_request
 
 
 def pace_text(pace: float | None) -> str:
@@ -35,7 +35,7 @@ class RunSettings(SettingsGroup):
         parent=None,
     ) -> None:
         super().__init__("Run", request, parent)
-        self._on_pace, self._on_stop = on_pace, on_stop
+        self._on_pace, self._on_stop = weak_request(on_pace), weak_request(on_stop)  # the window: held weakly
         self.speed_slider = keep_shortcuts(QSlider(Qt.Orientation.Horizontal))
         self.speed_slider.setObjectName("speedSlider")
         self.speed_slider.setRange(0, len(PACES) - 1)
@@ -102,7 +102,11 @@ class RunSettings(SettingsGroup):
 
     def _pace_changed(self, index: int) -> None:
         self.speed_label.setText(pace_text(PACES[index]))
-        self._on_pace(PACES[index])
+        on_pace = self._on_pace()
+        if on_pace is not None:
+            on_pace(PACES[index])
 
     def _stop_changed(self, *_) -> None:
-        self._on_stop(*self.stop())
+        on_stop = self._on_stop()
+        if on_stop is not None:
+            on_stop(*self.stop())

@@ -23,6 +23,22 @@ def weak_request(request: Request) -> Callable[[], Request | None]:
     return weakref.WeakMethod(request) if inspect.ismethod(request) else lambda: request
 
 
+def weakly(method: Callable, *args, signal_args: int = 0) -> Callable:
+    """A slot that calls `method(*args, *first signal_args of the signal's)` while its object lives.
+
+    A lambda or `partial` over the window, connected to a signal of something the window owns (an
+    action, a shortcut, a child widget), is a reference cycle through Qt that Python cannot see:
+    a window dropped without `close()` would never be freed."""
+    target = weakref.WeakMethod(method)
+
+    def slot(*received):
+        bound = target()
+        if bound is not None:
+            bound(*args, *received[:signal_args])
+
+    return slot
+
+
 class SettingsGroup(QGroupBox):
     def __init__(self, title: str, request: Request, parent=None) -> None:
         super().__init__(title, parent)

@@ -1,0 +1,349 @@
+"""What the window reads and writes: experiments, trained models, whole sessions, points (CSV),
+the history (CSV), plots (PNG, SVG), recordings (GIF, MP4), and a set-up as a line of text.
+
+A mixin of `MainWindow`, kept apart so that the window's file holds its layout and drawing. Files
+are read with the framework's hostile-file readers; what needs the trainer (a model, a session,
+the full history) is written by the worker at a step boundary, through the session; a file that
+cannot be used changes nothing and says why in the banner; every save is atomic.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import Future
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFileDialog
+
+from minidl.checkpoint import read_experiment_progress
+from minidl.files import FileProblem, check_writable, write_text_atomic
+from minidl.params import SpecError
+from minidl.points import Points, read_points_csv, write_points_csv
+from minidl.resume import read_session
+from minidl_gui.limits import MAX_LIVE_FILE_BYTES, MAX_LIVE_POINTS, check_live
+from minidl_gui.recorder import Recorder, RecordingError
+from minidl_gui.setup_text import parse_setup_text, setup_text
+from minidl_gui.widgets.settings_group import weakly
+
+PLOT_FORMATS = "PNG image (*.png);;SVG drawing (*.svg)"
+
+
+class FileActions:
+    """File and Edit menu actions of the main window (a mixin: `self` is the MainWindow)."""
+
+    recorder: Recorder | None = None
+
+    def _build_file_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        menu.setObjectName("fileMenu")
+        for name, text, keys, slot in (
+            ("openAction", "&Open experiment, model or session…", QKeySequence.StandardKey.Open, self._open_dialog),
+            ("saveAction", "&Save experiment as…", QKeySequence.StandardKey.Save, self._save_dialog),
+            ("saveModelAction", "Save &trained model as…", None, self._save_model_dialog),
+            ("saveSessionAction", "Save sess&ion as…", QKeySequence("Ctrl+Shift+S"), self._save_session_dialog),
+        ):
+            action = self._action(menu, name, text, slot)
+            if keys is not None:
+                action.setShortcut(keys)
+        menu.addSeparator()
+        self._action(menu, "importPointsAction", "&Import points (CSV)…", self._import_points_dialog)
+        self._action(menu, "exportPointsAction", "E&xport points (CSV)…", self._export_points_dialog)
+        self._action(menu, "exportHistoryAction", "Export &history (CSV)…", self._export_history_dialog)
+        plots = menu.addMenu("Export &plot")
+        for name, text in (("boundary", "Decision boundary…"), ("loss", "Loss curves…"), ("accuracy", "Accuracy…")):
+            self._action(plots, f"export{name.capitalize()}Action", text, weakly(self._plot_dialog, name))
+        self.record_action = self._action(menu, "recordAction", "&Record to GIF or MP4…", self._record_dialog)
+        self.record_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        menu.addSeparator()
+        self._action(menu, "restoreDefaultsAction", "&Restore defaults", self.restore_defaults)
+        menu.addSeparator()
+        menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
+
+    def _build_share_actions(self, edit) -> None:
+        copy = self._action(edit, "copySetupAction", "&Copy setup", self.copy_setup)
+        copy.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        paste = self._action(edit, "pasteSetupAction", "&Paste setup", weakly(self.paste_setup))
+        paste.setShortcut(QKeySequence("Ctrl+Shift+V"))
+
+    # ---- dialogs -----------------------------------------------------------------------------------
+    def _ask_open(self, title: str, filters: str) -> str:
+        return QFileDialog.getOpenFileName(self, title, "", filters)[0]
+
+    def _ask_save(self, title: str, name: str, filters: str) -> str:
+        return QFileDialog.getSaveFileName(self, title, name, filters)[0]
+
+    def _open_dialog(self) -> None:
+        kinds = "Experiment, model or session (*.json *.pt *.minidl);;All files (*)"
+        path = self._ask_open("Open experiment, model or session", kinds)
+        if path:
+            self.open_session(path) if path.endswith(".minidl") else self.open_experiment(path)
+
+    def _save_dialog(self) -> None:
+        path = self._ask_save("Save experiment", "experiment.json", "Experiment spec (*.json)")
+        if path:
+            self.save_experiment(path)
+
+    def _save_model_dialog(self) -> None:
+        path = self._ask_save("Save trained model", "model.pt", "Trained model (*.pt)")
+        if path:
+            self.save_model(path)
+
+    def _save_session_dialog(self) -> None:
+        path = self._ask_save("Save session", "session.minidl", "Session (*.minidl)")
+        if path:
+            self.save_session(path)
+
+    def _import_points_dialog(self) -> None:
+        path = self._ask_open("Import points", "Points (*.csv *.txt);;All files (*)")
+        if path:
+            self.import_points(path)
+
+    def _export_points_dialog(self) -> None:
+        path = self._ask_save("Export points", "points.csv", "Points (*.csv)")
+        if path:
+            self.export_points(path)
+
+    def _export_history_dialog(self) -> None:
+        path = self._ask_save("Export history", "history.csv", "History (*.csv)")
+        if path:
+            self.export_history(path)
+
+    def _plot_dialog(self, name: str) -> None:
+        path = self._ask_save("Export plot", f"{name}.png", PLOT_FORMATS)
+        if path:
+            self.export_plot(name, path)
+
+    def _record_dialog(self) -> None:
+        if self.recorder is not None:
+            self.stop_recording()
+            return
+        path = self._ask_save("Record the plots", "training.gif", "Animated GIF (*.gif);;MP4 video (*.mp4)")
+        if path:
+            self.start_recording(path)
+
+    # ---- results of the worker's writes ------------------------------------------------------------
+    def _watch(self, future: Future, what: str) -> Future:
+        """Say in the status bar (or the banner, if it failed) how a worker's write ended."""
+        future.add_done_callback(lambda done: self.save_finished.emit((done, what)))
+        return future
+
+    def _show_save_result(self, result: tuple[Future, str]) -> None:
+        future, what = result
+        error = future.exception()
+        if error is not None:
+            self.banner.show_message(f"Could not save the {what}: {error}")
+        else:
+            self.statusBar().showMessage(future.result(), 5000)
+
+    # ---- experiments, models, sessions -------------------------------------------------------------
+    def save_model(self, path: str | Path) -> Future:
+        """Ask the worker to write the spec, the weights and the progress at the next step boundary."""
+        return self._watch(self.session.request_save(path), "model")
+
+    def save_experiment(self, path: str | Path) -> bool:
+        """Write the experiment (layers, training settings, data) as a JSON spec, atomically."""
+        try:
+            write_text_atomic(path, self.session.spec.to_json() + "\n", "experiment")
+        except FileProblem as error:
+            self.banner.show_message(f"Could not save the experiment: {error}")
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def open_experiment(self, path: str | Path) -> bool:
+        """Load a JSON spec, or a saved model (spec and weights), into every control and rebuild.
+
+        A file that cannot be used changes nothing and says why in the banner.
+        """
+        try:
+            spec, weights, progress = read_experiment_progress(path, check=check_live, limit=MAX_LIVE_FILE_BYTES)
+        except FileProblem as error:
+            self.banner.show_message(f"Could not open the file: {error}")
+            return False
+        self.remember_setup()
+        self.session.set_spec(spec, weights, progress)
+        self.banner.hide()
+        self._show_spec(spec)
+        self.show_caption(None)
+        note = " (a model file has no optimizer state: a saved session continues exactly)" if progress else ""
+        self.statusBar().showMessage(f"Opened {path}; Ctrl+Z brings back the set-up before it{note}", 8000)
+        return True
+
+    def save_session(self, path: str | Path) -> Future:
+        """Save everything (spec, weights, optimizer, data, random state, history) in one file, written
+        by the worker at the next step boundary: opened again, training continues bit for bit."""
+        return self._watch(self.session.request_save_session(path), "session")
+
+    def open_session(self, path: str | Path) -> bool:
+        """Continue a saved session exactly where it stopped; a bad file changes nothing."""
+        try:
+            saved = read_session(path, check=check_live, limit=MAX_LIVE_FILE_BYTES)
+        except FileProblem as error:
+            self.banner.show_message(f"Could not open the session: {error}")
+            return False
+        self.remember_setup()
+        self.session.open_session(saved)
+        self.banner.hide()
+        self._show_spec(saved.spec)
+        self.show_caption(None)
+        self.statusBar().showMessage(f"Opened the session {path}: Space continues it", 6000)
+        return True
+
+    # ---- points -----------------------------------------------------------------------------------
+    def import_points(self, path: str | Path) -> bool:
+        """Train on the points of a CSV file (`x,y,label`, optional `split`); a bad file changes nothing."""
+        try:
+            points, notice = read_points_csv(path, max_points=2 * MAX_LIVE_POINTS)
+        except FileProblem as error:
+            self.banner.show_message(f"Could not import the points: {error}")
+            return False
+        x_train_limit = MAX_LIVE_POINTS
+        is_test = None if points.is_test is None else points.is_test.numpy()
+        if is_test is not None and max(int(is_test.sum()), int((~is_test).sum())) > x_train_limit:
+            self.banner.show_message(f"Could not import the points: more than {x_train_limit:,} in a split")
+            return False
+        self.session.set_points(points.x.double().numpy(), points.labels.numpy(), is_test)
+        self.banner.hide()
+        message = f"Imported {len(points):,} points from {path}" + (f"; {notice}" if notice else "")
+        self.statusBar().showMessage(message, 8000)
+        return True
+
+    def export_points(self, path: str | Path) -> bool:
+        """Write the points (train and test, with a `split` column) as CSV."""
+        x_train, y_train, x_test, y_test = self.session.points()
+        if not len(x_train) + len(x_test):
+            self.banner.show_message("Could not export the points: there are none")
+            return False
+        points = Points(
+            torch.as_tensor(np.concatenate([x_train, x_test]), dtype=torch.float64),
+            torch.as_tensor(np.concatenate([y_train, y_test]), dtype=torch.int64),
+            torch.as_tensor(np.r_[np.zeros(len(x_train), bool), np.ones(len(x_test), bool)]),
+        )
+        try:
+            write_points_csv(path, points)
+        except FileProblem as error:
+            self.banner.show_message(f"Could not export the points: {error}")
+            return False
+        self.statusBar().showMessage(f"Exported {len(points):,} points to {path}", 5000)
+        return True
+
+    # ---- history, plots ----------------------------------------------------------------------------
+    def export_history(self, path: str | Path) -> Future:
+        """The per-epoch metrics as CSV, written by the worker from the trainer's history."""
+        return self._watch(self.session.request_history(path), "history")
+
+    def export_plot(self, name: str, path: str | Path) -> bool:
+        """A plot ("boundary", "loss", "accuracy") as PNG (pyqtgraph's exporter, at least 1200 pixels
+        wide) or SVG (Qt's SVG generator: pyqtgraph's SVG exporter cannot read back the paths our
+        curves are drawn with), atomically."""
+        from pyqtgraph.exporters import ImageExporter
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            self.banner.show_message(f"Could not export the plot: {path.name} should end in .png or .svg")
+            return False
+        plot = self.central_plots[name].getPlotItem()
+        try:
+            check_writable(path, "plot")
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            os.close(handle)
+            try:
+                if suffix == ".png":
+                    exporter = ImageExporter(plot)
+                    exporter.parameters()["width"] = max(1200, int(plot.sceneBoundingRect().width()))
+                    exporter.export(temporary)
+                else:
+                    self._export_svg(self.central_plots[name], temporary)
+                if os.path.getsize(temporary) == 0:
+                    raise OSError("the exporter wrote nothing")
+                os.replace(temporary, path)
+            finally:
+                if os.path.exists(temporary):
+                    os.remove(temporary)
+        except (FileProblem, OSError) as error:
+            self.banner.show_message(f"Could not export the plot: {error}")
+            return False
+        self.statusBar().showMessage(f"Exported the plot to {path}", 5000)
+        return True
+
+    @staticmethod
+    def _export_svg(widget, path: str) -> None:
+        from PySide6.QtCore import QRect, QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        generator = QSvgGenerator()
+        generator.setFileName(path)
+        generator.setSize(QSize(widget.width(), widget.height()))
+        generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+        generator.setTitle("minidl plot")
+        painter = QPainter(generator)
+        try:
+            widget.render(painter)
+        finally:
+            painter.end()
+
+    # ---- recording ---------------------------------------------------------------------------------
+    def start_recording(self, path: str | Path, fps: int = 10) -> bool:
+        """Record the decision boundary and the curves, as shown, to a GIF or an MP4 until
+        `stop_recording` (or the length limit)."""
+        if self.recorder is not None:
+            return False
+        widgets = [self.boundary_plot] + ([self.curves_panel] if not self.curves_panel.isHidden() else [])
+        try:
+            recorder = Recorder(widgets, path, fps=fps)
+            recorder.start()
+        except (RecordingError, ValueError) as error:
+            self.banner.show_message(f"Could not record: {error}")
+            return False
+        self.recorder = recorder
+        recorder.progress.connect(self._show_recording)
+        recorder.finished.connect(weakly(self._recording_finished, True, signal_args=1))
+        recorder.failed.connect(weakly(self._recording_finished, False, signal_args=1))
+        self.record_action.setText("Stop &recording")
+        self._show_recording(0, 0.0)
+        return True
+
+    def stop_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()
+
+    def _show_recording(self, *_) -> None:
+        if self.recorder is not None:
+            self.recording_label.setText(self.recorder.status_text())  # "● REC 4.2 s · 10 fps · 42 frames"
+            self.recording_label.show()
+
+    def _recording_finished(self, ok: bool, message: str) -> None:
+        self.recorder = None
+        self.recording_label.hide()
+        self.record_action.setText("&Record to GIF or MP4…")
+        if ok:
+            self.statusBar().showMessage(message, 8000)
+        else:
+            self.banner.show_message(f"Could not record: {message}")
+
+    # ---- a set-up as text --------------------------------------------------------------------------
+    def copy_setup(self) -> str:
+        """Put the set-up on the clipboard as one line of text (and return it)."""
+        text = setup_text(self.session.spec)
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage("The set-up is on the clipboard: paste it in a chat or a slide", 5000)
+        return text
+
+    def paste_setup(self, text: str | None = None) -> bool:
+        """The set-up of a pasted text (the clipboard's by default); the one it replaces is one undo away."""
+        text = QGuiApplication.clipboard().text() if text is None else text
+        try:
+            spec = parse_setup_text(text)
+            check_live(spec)
+        except SpecError as error:
+            self.banner.show_message(f"Could not paste a set-up: {error}")
+            return False
+        self.replace_setup(spec)
+        self.statusBar().showMessage("Pasted the set-up (Ctrl+Z brings back the one before)", 5000)
+        return True

@@ -1,0 +1,614 @@
+"""Record views of the app (the decision boundary, the curves) to an animated GIF or an MP4 for slides.
+
+Why these libraries: GIFs are written with **Pillow**, which ships small prebuilt wheels for every
+platform and Python the app supports, needs no system library, and writes animated GIFs with a
+duration per frame and endless looping; each frame is quantised to its own adaptive 256-colour
+palette, and only the part of the picture that changed is stored, so a plot that changes in one
+corner costs little. The GIF is written frame by frame as it is recorded (Pillow's documented GIF
+header and frame helpers), so memory stays small however long the recording. MP4s (H.264, which
+PowerPoint, Keynote, Impress and every browser play) are made by piping raw RGB frames into an
+**ffmpeg** executable: the one inside the optional `imageio-ffmpeg` wheel (`pip install
+"minidl[record]"`), or else an `ffmpeg` on the PATH. A Python video library (PyAV, OpenCV) would be a
+much larger wheel for the same encoder, and ffmpeg runs in a process of its own, so encoding never
+holds up the app. Where no ffmpeg is found, recording an MP4 is refused at its start with a message
+that says how to get one; GIFs need nothing beyond the app's own dependencies.
+
+How: a `QTimer` in the GUI thread grabs the widget(s) `fps` times a second (several widgets side by
+side, heights matched) and hands the pixels to a background thread, which scales, quantises and
+encodes them; the GUI thread never waits for the encoder. Frames follow the clock: a frame the GUI
+thread was too busy to grab repeats the one before, so the clip plays at the speed it was recorded.
+Every frame has the size of the first, made even (H.264 needs even sides). A recording stops on its
+own at `max_seconds` (and at `MAX_FRAMES`). The file is written into a temporary file beside the
+target and moved over it at the end, so a failed or cancelled recording leaves no partial file and
+an older file of that name stays as it was.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import math
+import numbers
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from minidl.files import FileProblem, _new_file_mode, check_writable
+
+try:
+    from PIL import GifImagePlugin, Image
+except ImportError:  # a dependency; refused with a message at start() rather than breaking the app's import
+    GifImagePlugin = Image = None
+
+__all__ = ["MAX_FPS", "MAX_FRAMES", "MAX_SECONDS", "Recorder", "RecordingError", "find_ffmpeg"]
+
+SUFFIXES = (".gif", ".mp4")
+MAX_FPS = 30  # GIF delays are in hundredths of a second, and browsers slow down frames shorter than 20 ms
+MAX_SECONDS = 600.0
+MAX_FRAMES = 6000  # bounds the file too: 10 minutes at 10 fps
+SCALES = (0.1, 2.0)
+QUEUE_BYTES = 64 << 20  # frames waiting for the encoder; past this, grabs are skipped (and repeated)
+RECORD_FIX = 'pip install "minidl[record]" (or install ffmpeg on the PATH)'
+_THREAD_NAME = "minidl-recorder"
+_END = object()  # the queue's last item: finish the file
+
+
+class RecordingError(FileProblem):
+    """A recording could not be started or saved; the message says why in one sentence, and what to do."""
+
+
+def find_ffmpeg() -> str | None:
+    """An ffmpeg executable: the one of `imageio-ffmpeg` if installed, else `ffmpeg` on the PATH, else None."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        pass
+    else:
+        with contextlib.suppress(Exception):  # RuntimeError where its binary is missing for this platform
+            exe = imageio_ffmpeg.get_ffmpeg_exe()
+            if exe and os.path.isfile(exe):
+                return exe
+    return shutil.which("ffmpeg")
+
+
+@functools.lru_cache(maxsize=4)
+def _ffmpeg_encoders(exe: str) -> str:
+    no_window = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    done = subprocess.run(
+        [exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=20, creationflags=no_window
+    )
+    return done.stdout
+
+
+def _check_ffmpeg(exe: str) -> None:
+    try:
+        encoders = _ffmpeg_encoders(exe)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RecordingError(f"cannot run the ffmpeg at {exe} ({error}): {RECORD_FIX}") from None
+    if "libx264" not in encoders:
+        raise RecordingError(
+            f"the ffmpeg at {exe} cannot encode H.264 (it has no libx264): {RECORD_FIX} for one that can, "
+            "or record a .gif"
+        )
+
+
+def _size_text(n: int) -> str:
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+# -- frames ---------------------------------------------------------------------------------------
+
+
+def _grab(widget: QWidget) -> np.ndarray | None:
+    """The widget's pixels as an (height, width, 3) uint8 RGB array, or None if it has no size."""
+    pixmap = widget.grab()
+    if pixmap.isNull() or pixmap.width() < 1 or pixmap.height() < 1:
+        return None
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=height * stride).reshape(height, stride)
+    return rows[:, : width * 3].reshape(height, width, 3).copy()  # a copy: the QImage's memory goes with it
+
+
+def _part_sizes(shapes: Sequence[tuple[int, ...]], scale: float) -> list[tuple[int, int]]:
+    """(width, height) of each part of a frame: side by side at the first one's height, times `scale`."""
+    height = max(1, round(shapes[0][0] * scale))
+    return [(max(1, round(shape[1] * height / shape[0])), height) for shape in shapes]
+
+
+def _frame_size(shapes: Sequence[tuple[int, ...]], scale: float) -> tuple[int, int]:
+    """The (width, height) of every frame of a recording whose first grab had these shapes: even sides."""
+    parts = _part_sizes(shapes, scale)
+    width, height = sum(w for w, _ in parts), parts[0][1]
+    return width - width % 2, height - height % 2
+
+
+def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if (pixels.shape[1], pixels.shape[0]) == size:
+        return pixels
+    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
+
+
+def _compose(images: Sequence[np.ndarray], scale: float, size: tuple[int, int]) -> np.ndarray:
+    """One frame of exactly `size` from the grabs: scaled, side by side, cropped to even sides (or
+    scaled to the first frame's size where a view has changed size since)."""
+    parts = [_resize(image, part) for image, part in zip(images, _part_sizes([i.shape for i in images], scale))]
+    frame = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    width, height = size
+    if frame.shape[1] - frame.shape[1] % 2 == width and frame.shape[0] - frame.shape[0] % 2 == height:
+        frame = frame[:height, :width]
+    else:
+        frame = _resize(frame, size)
+    return np.ascontiguousarray(frame)
+
+
+# -- writers (the encoder thread) -------------------------------------------------------------------
+
+
+class _GifWriter:
+    """An animated GIF, written frame by frame: each frame only the box that changed since the one
+    before, quantised to a palette of its own; a repeated frame is a 1x1 box."""
+
+    def __init__(self, temporary: Path, fps: int) -> None:
+        self._fps = fps
+        self._handle = open(temporary, "wb")  # noqa: SIM115  (closed in finish/abort)
+        self._previous: np.ndarray | None = None
+        self._count = 0
+
+    def _delay_ms(self) -> int:
+        """This frame's delay: GIF counts hundredths of a second, so they add up to the frames' times."""
+        i = self._count
+        return 10 * (round((i + 1) * 100 / self._fps) - round(i * 100 / self._fps))
+
+    def _write(self, pixels: np.ndarray, offset: tuple[int, int]) -> None:
+        image = Image.fromarray(pixels).quantize(256, method=Image.Quantize.FASTOCTREE)
+        delay = self._delay_ms()
+        if self._count == 0:
+            header, _ = GifImagePlugin.getheader(image, None, {"loop": 0, "duration": delay})
+            for chunk in header:
+                self._handle.write(chunk)
+            data = GifImagePlugin.getdata(image, offset, duration=delay)
+        else:
+            data = GifImagePlugin.getdata(image, offset, duration=delay, include_color_table=True)
+        for chunk in data:
+            self._handle.write(chunk)
+        self._count += 1
+
+    def add(self, frame: np.ndarray) -> None:
+        previous, self._previous = self._previous, frame
+        if previous is None:
+            self._write(frame, (0, 0))
+            return
+        changed = np.any(frame != previous, axis=2)
+        rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if rows.size == 0:
+            self._write(frame[:1, :1], (0, 0))
+            return
+        top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+        self._write(frame[top:bottom, left:right], (int(left), int(top)))
+
+    def repeat(self) -> None:
+        assert self._previous is not None
+        self._write(self._previous[:1, :1], (0, 0))
+
+    def finish(self) -> None:
+        self._handle.write(b";")  # the GIF trailer
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+
+    def abort(self) -> None:
+        self._handle.close()
+
+
+class _Mp4Writer:
+    """H.264 in an MP4: raw RGB frames piped into ffmpeg, which writes the temporary file."""
+
+    def __init__(self, temporary: Path, fps: int, size: tuple[int, int], exe: str) -> None:
+        width, height = size
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  a file, not a pipe: ffmpeg never blocks on it
+        command = [
+            exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
+            "-an", "-c:v", "libx264", "-preset", "fast", "-tune", "animation", "-crf", "20", "-pix_fmt", "yuv420p",
+            "-threads", "2", "-movflags", "+faststart", "-f", "mp4", str(temporary),
+        ]  # fmt: skip
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+            )
+        except BaseException:
+            self._stderr.close()
+            raise
+        self._previous = b""
+
+    def _said(self) -> str:
+        """ffmpeg's last line on stderr, for a message."""
+        with contextlib.suppress(OSError, ValueError):
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+            if lines:
+                return lines[-1].strip()
+        return ""
+
+    def _send(self, data: bytes | memoryview) -> None:
+        try:
+            self.process.stdin.write(data)
+        except (BrokenPipeError, ValueError):  # ffmpeg has stopped
+            self.process.wait()
+            raise OSError(f"ffmpeg stopped ({self._said() or f'exit status {self.process.returncode}'})") from None
+
+    def add(self, frame: np.ndarray) -> None:
+        self._previous = frame.tobytes()
+        self._send(self._previous)
+
+    def repeat(self) -> None:
+        self._send(self._previous)
+
+    def finish(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        try:
+            status = self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            raise OSError("ffmpeg did not finish within 2 minutes") from None
+        if status != 0:
+            raise OSError(f"ffmpeg failed ({self._said() or f'exit status {status}'})")
+        with open(self.process.args[-1], "rb+") as written:
+            os.fsync(written.fileno())
+        self._stderr.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        self._stderr.close()
+
+
+# -- the recorder -----------------------------------------------------------------------------------
+
+
+class Recorder(QObject):
+    """Records one or more widgets, side by side, to `path` (.gif or .mp4) at `fps` frames a second.
+
+    `start()` grabs the first frame and refuses, with a `RecordingError`, whatever would fail later
+    (no encoder, a folder that cannot be written, a view of no size). `progress(frames, seconds)` is
+    emitted for every frame recorded; `stop()` returns a `Future` whose result is a one-line message
+    ("Saved ...") and whose exception is a `RecordingError`; the same message comes as `finished` or
+    `failed` in the GUI thread, exactly once for each recording started. It stops on its own at
+    `max_seconds` or `MAX_FRAMES`, and where a recorded widget is deleted. `close()` stops, saves
+    and joins the encoder thread; `cancel()` stops and saves nothing.
+    """
+
+    progress = Signal(int, float)  # frames, seconds recorded
+    finished = Signal(str)  # the recording is saved: a message that names the file, its length and size
+    failed = Signal(str)  # it is not saved (an encoder error, a full disk, cancelled): why, in one sentence
+    _encoded = Signal()  # from the encoder thread: its future is done
+
+    _alive: ClassVar[set[Recorder]] = set()  # started and not yet wound up (held, so never collected mid-way)
+
+    def __init__(
+        self,
+        widgets: QWidget | Sequence[QWidget],
+        path: str | os.PathLike,
+        fps: int = 10,
+        max_seconds: float = 60.0,
+        scale: float = 1.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.widgets = [widgets] if isinstance(widgets, QWidget) else list(widgets)
+        if not self.widgets or not all(isinstance(w, QWidget) for w in self.widgets):
+            raise RecordingError("nothing to record: give a widget, or a list of widgets")
+        self.path = Path(path)
+        self.kind = self.path.suffix.lower()
+        if self.kind not in SUFFIXES:
+            raise RecordingError(f"cannot record to {self.path}: give a file name that ends in .gif or .mp4")
+        if isinstance(fps, bool) or not isinstance(fps, numbers.Integral) or not 1 <= fps <= MAX_FPS:
+            raise RecordingError(f"cannot record at {fps!r} frames a second: give a whole number from 1 to {MAX_FPS}")
+        if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
+            raise RecordingError(f"cannot record for {max_seconds!r} seconds: give a number of seconds")
+        if not 0 < max_seconds <= MAX_SECONDS:
+            raise RecordingError(f"cannot record for {max_seconds:g} s: give a length of up to {MAX_SECONDS:g} s")
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not SCALES[0] <= scale <= SCALES[1]:
+            raise RecordingError(f"cannot record at scale {scale!r}: give a scale from {SCALES[0]:g} to {SCALES[1]:g}")
+        self._check_path()
+        self.fps = int(fps)
+        self.max_seconds = float(max_seconds)
+        self.scale = float(scale)
+        self.max_frames = min(max(1, math.ceil(max_seconds * fps - 1e-9)), MAX_FRAMES)
+        self.frame_size: tuple[int, int] | None = None  # (width, height), known from start()
+        self._state = "new"  # new → recording → saving → done
+        self._frames = 0
+        self._repeated = 0  # frames that repeat the one before: the app or the encoder fell behind
+        self._grab_bytes = 0
+        self._notes: list[str] = []
+        self._t0 = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)  # each tick aims at the next frame's time, so there is no drift
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._queue: queue.Queue = queue.Queue()
+        self._abort = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._temporary: Path | None = None
+        self._mode = 0o644  # the saved file's permissions: an older file's, else the umask's
+        self._writer: _GifWriter | _Mp4Writer | None = None
+        self._ffmpeg: str | None = None
+        self.future: Future[str] = Future()
+        self._encoded.connect(self._wind_up)
+
+    # -- state, for the window ---------------------------------------------------------------------
+
+    @property
+    def frames(self) -> int:
+        """Frames recorded so far (repeated ones included: the clip's length is frames / fps)."""
+        return self._frames
+
+    @property
+    def seconds(self) -> float:
+        """The length of the clip so far, in seconds."""
+        return self._frames / self.fps
+
+    @property
+    def recording(self) -> bool:
+        return self._state == "recording"
+
+    @property
+    def saving(self) -> bool:
+        """Stopped, and the encoder is finishing the file."""
+        return self._state == "saving"
+
+    def status_text(self) -> str:
+        """What the window shows while recording, e.g. "● REC 4.2 s · 10 fps · 42 frames"."""
+        return f"● REC {self.seconds:.1f} s · {self.fps} fps · {self.frames} frames"
+
+    @classmethod
+    def running(cls) -> list[Recorder]:
+        """Recorders started and not yet wound up (their encoder thread may still run)."""
+        return list(cls._alive)
+
+    # -- control -------------------------------------------------------------------------------------
+
+    def _check_path(self) -> None:
+        try:
+            check_writable(self.path, "recording")
+        except RecordingError:
+            raise
+        except FileProblem as problem:
+            raise RecordingError(str(problem)) from None
+
+    def start(self) -> None:
+        """Grab the first frame and start recording; a `RecordingError` says why it cannot."""
+        if self._state != "new":
+            raise RecordingError("this recorder has been started already; make a new one for the next recording")
+        if Image is None:
+            raise RecordingError('recording needs Pillow, which is missing: pip install "Pillow>=10"')
+        if self.kind == ".mp4":
+            exe = find_ffmpeg()
+            if exe is None:
+                raise RecordingError(
+                    f"recording an MP4 needs ffmpeg, and none was found: {RECORD_FIX}, or record a .gif"
+                )
+            _check_ffmpeg(exe)
+            self._ffmpeg = exe
+        self._check_path()
+        first = self._grab()
+        if first is None:
+            raise RecordingError("cannot record: the view has no size yet (show it first)")
+        size = _frame_size([image.shape for image in first], self.scale)
+        if min(size) < 2:
+            raise RecordingError(f"cannot record: the view is too small ({size[0]}x{size[1]} pixels)")
+        self.frame_size = size
+        try:
+            fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".minidl-", suffix=".tmp")
+        except OSError as error:
+            raise RecordingError(f"cannot write the recording to {self.path}: {error.strerror or error}") from None
+        os.close(fd)
+        self._temporary = Path(name)
+        self._mode = _new_file_mode(self.path)  # here, not in the encoder thread: it reads the umask by setting it
+        self._thread = threading.Thread(target=self._encode, name=_THREAD_NAME, daemon=True)
+        try:
+            self._thread.start()
+        except RuntimeError as error:  # no more threads can be started
+            self._thread = None
+            with contextlib.suppress(OSError):
+                os.unlink(self._temporary)
+            raise RecordingError(f"cannot start recording to {self.path}: {error}") from None
+        self._state = "recording"
+        Recorder._alive.add(self)
+        self._t0 = time.monotonic()
+        self._put(first, repeats=0, due=1)
+        self._schedule(1)
+
+    def stop(self) -> Future[str]:
+        """Stop recording and save (in the background); harmless when stopped already. The future's
+        result is a one-line message, its exception a `RecordingError`."""
+        if self._state == "new":
+            self._state = "done"
+            self.future.set_exception(RecordingError("nothing was recorded: the recording was never started"))
+        elif self._state == "recording":
+            self._finish_recording()
+        return self.future
+
+    def cancel(self) -> Future[str]:
+        """Stop recording and save nothing (an older file of that name stays as it was)."""
+        self._abort.set()
+        return self.stop()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop, save and wait for the encoder thread to end (at most `timeout` s; then give it up),
+        so that no thread is left running. `finished` or `failed` is emitted before it returns."""
+        self.stop()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():  # a stuck ffmpeg: end it, which ends the thread
+                self._abort.set()
+                self._queue.put(_END)
+                writer = self._writer
+                if isinstance(writer, _Mp4Writer):
+                    with contextlib.suppress(OSError):
+                        writer.process.kill()
+                thread.join(10)
+        self._wind_up()
+
+    # -- the GUI thread --------------------------------------------------------------------------------
+
+    def _grab(self) -> list[np.ndarray] | None:
+        images = [_grab(widget) for widget in self.widgets]
+        return None if any(image is None for image in images) else images
+
+    def _put(self, images: list[np.ndarray], repeats: int, due: int) -> None:
+        self._queue.put((images, repeats))
+        self._grab_bytes = sum(image.nbytes for image in images)
+        self._repeated += repeats
+        self._frames = due
+        self.progress.emit(self._frames, self.seconds)
+
+    def _schedule(self, frame: int) -> None:
+        """Tick at the time of frame number `frame` (counted from 0 at the start)."""
+        delay = self._t0 + frame / self.fps - time.monotonic()
+        self._timer.start(max(1, round(delay * 1000)))
+
+    def _tick(self) -> None:
+        if self._state != "recording":
+            return
+        if self._thread is None or not self._thread.is_alive():  # the encoder failed; _wind_up says why
+            return
+        # The frame due now (rounded: a timer a little early or late still hits its frame).
+        due = min(round((time.monotonic() - self._t0) * self.fps) + 1, self.max_frames)
+        if due > self._frames:
+            pending = self._queue.qsize()
+            if pending >= 2 * self.fps or pending * self._grab_bytes >= QUEUE_BYTES:
+                pass  # the encoder is behind: skip this grab; the next one repeats the frame before for this time
+            else:
+                try:
+                    images = self._grab()
+                except RuntimeError:  # a recorded widget was deleted (its window closed)
+                    self._notes.append("it stopped when the recorded view was closed")
+                    self._finish_recording()
+                    return
+                if images is not None:  # else hidden with no size for now: the next grab fills this time
+                    self._put(images, repeats=due - self._frames - 1, due=due)
+        if self._frames >= self.max_frames:
+            limit = f"{MAX_FRAMES}-frame" if self.max_frames == MAX_FRAMES else f"{self.max_seconds:g} s"
+            self._notes.append(f"it stopped at its {limit} limit")
+            self._finish_recording()
+            return
+        self._schedule(max(due, self._frames))
+
+    def _finish_recording(self) -> None:
+        self._timer.stop()
+        self._state = "saving"
+        if self._repeated >= max(3, self._frames // 20):  # a late tick now and then is no news
+            self._notes.append(
+                f"{self._repeated} frames repeat the one before, as the app or the encoder fell behind "
+                "(record at a lower fps or a smaller scale)"
+            )
+        self._queue.put(_END)
+
+    def _wind_up(self) -> None:
+        """The encoder thread is done (or given up): say how it went, once."""
+        thread = self._thread
+        if self._state not in ("recording", "saving") or not self.future.done():
+            return
+        if thread is not None:
+            thread.join(1.0)  # it has set the future, so it ends within moments
+        self._timer.stop()
+        self._state = "done"
+        Recorder._alive.discard(self)
+        while True:  # frames queued after the encoder failed
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        error = self.future.exception()
+        if error is None:
+            self.finished.emit(self.future.result())
+        else:
+            self.failed.emit(str(error))
+
+    # -- the encoder thread ------------------------------------------------------------------------------
+
+    def _open_writer(self) -> _GifWriter | _Mp4Writer:
+        if self.kind == ".gif":
+            return _GifWriter(self._temporary, self.fps)
+        return _Mp4Writer(self._temporary, self.fps, self.frame_size, self._ffmpeg)
+
+    def _encode(self) -> None:
+        temporary = self._temporary
+        try:
+            self._writer = writer = self._open_writer()
+            count = 0
+            while True:
+                item = self._queue.get()
+                if item is _END or self._abort.is_set():
+                    break
+                images, repeats = item
+                frame = _compose(images, self.scale, self.frame_size)
+                for _ in range(repeats):
+                    writer.repeat()
+                writer.add(frame)
+                count += 1 + repeats
+            if self._abort.is_set():
+                raise RecordingError(f"the recording to {self.path} was cancelled, and nothing was saved")
+            writer.finish()
+            os.chmod(temporary, self._mode)
+            os.replace(temporary, self.path)
+        except BaseException as error:
+            if self._writer is not None:
+                with contextlib.suppress(Exception):
+                    self._writer.abort()
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            if isinstance(error, RecordingError):
+                self.future.set_exception(error)
+            else:
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or repr(error)
+                self.future.set_exception(RecordingError(f"cannot write the recording to {self.path}: {reason}"))
+            if not isinstance(error, Exception):
+                raise
+        else:
+            width, height = self.frame_size
+            size = _size_text(self.path.stat().st_size)
+            message = f"Saved {self.path}: {count / self.fps:.1f} s, {count} frames at {self.fps} fps"
+            message += f", {width}x{height}, {size}"
+            self.future.set_result(message + "".join(f"; {note}" for note in self._notes) + ".")
+        finally:
+            with contextlib.suppress(RuntimeError):  # the Recorder's Qt object is gone: nobody to tell
+                self._encoded.emit()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Save what is being recorded when the interpreter exits (encoder threads are daemons)."""
+    for recorder in Recorder.running():
+        with contextlib.suppress(Exception):
+            recorder._queue.put(_END)
+            if recorder._thread is not None:
+                recorder._thread.join(30)
