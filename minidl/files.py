@@ -72,6 +72,13 @@ def check_writable(path: str | os.PathLike, what: str = "file") -> Path:
     path = Path(path)
     if "\0" in str(path):
         raise FileProblem(f"cannot write the {what}: the file name holds a null character")
+    try:
+        return _check_writable(path, what)
+    except OSError as error:  # a name too long, a loop of links, ...: said, not raised raw
+        raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
+
+
+def _check_writable(path: Path, what: str) -> Path:
     if path.is_dir():
         raise FileProblem(f"{path} is a folder; give a file name for the {what}")
     parent = path.parent

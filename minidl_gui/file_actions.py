@@ -165,7 +165,7 @@ class FileActions:
             self.banner.show_message(f"Could not open the file: {error}")
             return False
         self.remember_setup()
-        self.session.set_spec(spec, weights, progress)
+        self.session.set_spec(spec, weights, progress, fresh_data=True)
         self.banner.hide()
         self._show_spec(spec)
         self.show_caption(None)
@@ -182,6 +182,9 @@ class FileActions:
         """Continue a saved session exactly where it stopped; a bad file changes nothing."""
         try:
             saved = read_session(path, check=check_live, limit=MAX_LIVE_FILE_BYTES)
+            largest = max(len(saved.data.x_train), len(saved.data.x_test))
+            if largest > MAX_LIVE_POINTS:
+                raise FileProblem(f"{path}: {largest:,} points in a split, the app draws up to {MAX_LIVE_POINTS:,}")
         except FileProblem as error:
             self.banner.show_message(f"Could not open the session: {error}")
             return False
@@ -201,10 +204,13 @@ class FileActions:
         except FileProblem as error:
             self.banner.show_message(f"Could not import the points: {error}")
             return False
-        x_train_limit = MAX_LIVE_POINTS
         is_test = None if points.is_test is None else points.is_test.numpy()
-        if is_test is not None and max(int(is_test.sum()), int((~is_test).sum())) > x_train_limit:
-            self.banner.show_message(f"Could not import the points: more than {x_train_limit:,} in a split")
+        largest = len(points) if is_test is None else max(int(is_test.sum()), int((~is_test).sum()))
+        if largest > MAX_LIVE_POINTS:
+            where = "points" if is_test is None else "points in a split"
+            self.banner.show_message(
+                f"Could not import the points: {largest:,} {where}, the app draws {MAX_LIVE_POINTS:,}"
+            )
             return False
         self.session.set_points(points.x.double().numpy(), points.labels.numpy(), is_test)
         self.banner.hide()

@@ -78,10 +78,11 @@ class Look:
         """A remembered look; anything unknown falls back to the default."""
         if not isinstance(raw, dict):
             return cls()
-        theme = raw.get("theme") if raw.get("theme") in THEMES else "light"
-        palette = raw.get("palette") if raw.get("palette") in PALETTES else "default"
+        theme, palette = raw.get("theme"), raw.get("palette")
+        theme = theme if isinstance(theme, str) and theme in THEMES else "light"
+        palette = palette if isinstance(palette, str) and palette in PALETTES else "default"
         try:
             scale = min(SCALES, key=lambda s: abs(s - float(raw.get("scale", 1.0))))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             scale = 1.0
         return cls(theme=theme, palette=palette, scale=scale)

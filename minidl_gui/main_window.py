@@ -16,7 +16,7 @@ from dataclasses import replace
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -71,6 +71,11 @@ UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
 PRESENT_PANEL_WIDTH = 1600  # on a narrower screen, presentation mode starts with the side panel folded
 
 
+def _blob(value: object) -> QByteArray | None:
+    """A remembered geometry or layout, if it is one (a stale or hand-edited settings file may hold text)."""
+    return QByteArray(value) if isinstance(value, (QByteArray, bytes, bytearray)) else None
+
+
 def _stop_worker(worker: TrainingWorker, *_) -> None:
     if shiboken6.isValid(worker) and not worker.stop(5000):
         worker.wait()
@@ -95,12 +100,13 @@ class MainWindow(FileActions, QMainWindow):
         self._shown_status = ""
         self._labels_shown = 0.0
         self._reset_pending = False
-        self._undo: list[tuple[Spec, Lesson | None]] = []  # set-ups replaced, newest last
+        self._undo: list[tuple[Spec, Lesson | None, tuple | None]] = []  # set-ups replaced (and points), newest last
         self.lesson: Lesson | None = None  # the lesson on screen, if any
         self.look = Look()
         self._normal_geometry = None  # before presentation mode (for the settings)...
         self._normal_rect = QRect()  # ...and as it was on screen
         self._panel_before = True  # the side panel's visibility before presentation mode
+        self._normal_state = None
 
         self.setCentralWidget(self._build_center())
         self._build_side_panel(spec)
@@ -367,9 +373,10 @@ class MainWindow(FileActions, QMainWindow):
             self.lesson_actions.append(action)
         menu.setToolTipsVisible(True)
 
-    def apply_spec(self, spec: Spec, weights: dict | None = None) -> None:
-        """Rebuild from `spec` (with `weights`, if given) and show it in every control."""
-        self.session.set_spec(spec, weights)
+    def apply_spec(self, spec: Spec, weights: dict | None = None, fresh_data: bool = False) -> None:
+        """Rebuild from `spec` (with `weights`, if given) and show it in every control; `fresh_data`:
+        its own points, not painted or imported ones."""
+        self.session.set_spec(spec, weights, fresh_data=fresh_data)
         self.banner.hide()
         self._show_spec(spec)
 
@@ -377,21 +384,24 @@ class MainWindow(FileActions, QMainWindow):
     def replace_setup(self, spec: Spec, weights: dict | None = None, lesson: Lesson | None = None) -> None:
         """Rebuild from `spec`; the set-up it replaces (and its lesson caption) is one Ctrl+Z away."""
         self.remember_setup()
-        self.apply_spec(spec, weights)
+        self.apply_spec(spec, weights, fresh_data=True)
         self.show_caption(lesson)
 
     def remember_setup(self) -> None:
         """Keep the set-up on screen for Ctrl+Z, before something replaces it."""
-        self._undo = [*self._undo, (self.session.spec, self.lesson)][-UNDO_DEPTH:]
+        entry = (self.session.spec, self.lesson, self.session.drawn_points())  # painted points come back too
+        self._undo = [*self._undo, entry][-UNDO_DEPTH:]
         self.undo_action.setEnabled(True)
 
     def undo_setup(self) -> bool:
         """Back to the set-up before the last replacement (from its initial weights)."""
         if not self._undo:
             return False
-        spec, lesson = self._undo.pop()
+        spec, lesson, points = self._undo.pop()
         self.undo_action.setEnabled(bool(self._undo))
-        self.apply_spec(spec)
+        self.apply_spec(spec, fresh_data=True)
+        if points is not None:
+            self.session.restore_points(points)
         self.show_caption(lesson)
         self.statusBar().showMessage("The previous set-up is back", 4000)
         return True
@@ -491,6 +501,7 @@ class MainWindow(FileActions, QMainWindow):
             return
         if on:
             self._normal_geometry, self._normal_rect = self.saveGeometry(), self.geometry()
+            self._normal_state = self.saveState(LAYOUT_VERSION)  # remembered as it was, side panel included
             self._panel_before = self.side_panel.isVisible()
             if self._screen_area().width() < PRESENT_PANEL_WIDTH:  # the plots need the room: View brings it back
                 self.side_panel.hide()
@@ -684,7 +695,7 @@ class MainWindow(FileActions, QMainWindow):
         settings = app_settings()
         presenting = self.look.presenting and self._normal_geometry is not None
         settings.setValue(GEOMETRY, self._normal_geometry if presenting else self.saveGeometry())
-        settings.setValue(STATE, self.saveState(LAYOUT_VERSION))
+        settings.setValue(STATE, self._normal_state if presenting else self.saveState(LAYOUT_VERSION))
         write_json(settings, LOOK, self.look.to_dict())
         write_json(settings, SETUP, self.session.spec.to_dict())
         at_epoch, accuracy = self.session.stop
@@ -707,8 +718,8 @@ class MainWindow(FileActions, QMainWindow):
 
     def _restore(self, settings) -> None:
         """Geometry, panels, look, run settings and visible plots of the last launch."""
-        self._fit_to_screen(settings.value(GEOMETRY))
-        state = settings.value(STATE)
+        geometry, state = (_blob(settings.value(key)) for key in (GEOMETRY, STATE))  # a hand-edited file: anything
+        self._fit_to_screen(geometry)
         restored = state is not None and self.restoreState(state, LAYOUT_VERSION)
         if not restored:
             self._default_layout()

@@ -60,6 +60,8 @@ TEST_SHARE = Param(
     "test_share", float, 0.2, low=0.0, high=0.9, doc="share of painted or imported points kept for testing"
 )
 DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
+WRITES = ("save", "save_session", "history")  # requests that write a file: kept whatever comes after
+UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Session:
         self._data_version = 0
         self._data_arrays = self._arrays(self.trainer.data)
         self._drawn = False  # the trainer's points were painted or imported
+        self._untrainable = False  # the points asked for leave a split empty: the trainer waits for more
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._grid_resolution = grid_resolution
         self._grid_points = grid_points(grid_resolution)
@@ -177,25 +180,31 @@ class Session:
 
     def reset(self) -> None:
         """Start again from the initial weights of the current spec (same seed, same data); pauses."""
-        self._request(("reset", None), _playing=False, _epochs_requested=0)
+        self._request(("reset", None), _playing=False, _epochs_requested=0, _note="")
 
-    def set_spec(self, spec: Spec, weights: dict | None = None, progress: Progress | None = None) -> None:
+    def set_spec(
+        self, spec: Spec, weights: dict | None = None, progress: Progress | None = None, fresh_data: bool = False
+    ) -> None:
         """Rebuild model, loss, optimizer and data from `spec` at the next step boundary; pauses.
 
         Every spec, learning-rate or reset request made before it is dropped. `weights` (a
         `state_dict` for this spec's model) replace the initial weights, e.g. a saved model's, and
-        `progress` (a saved model's epoch and last metrics) is shown with them.
+        `progress` (a saved model's epoch and last metrics) is shown with them. With `fresh_data` (a
+        lesson, a pasted or opened set-up) the spec's own points are drawn even where painted or
+        imported ones would otherwise be kept.
         """
         if not isinstance(spec, Spec):
             raise TypeError(f"set_spec expects a Spec, got {type(spec).__name__}")
         self._check(spec)
         with self._lock:
-            new_data = any(getattr(spec, name) != getattr(self._spec, name) for name in DATA_FIELDS)
-            keep = ("save",) if new_data else ("save", "points")
-            self._queue = deque(op for op in self._queue if op[0] in keep)
-            self._queue.append(("spec", (spec, weights, progress)))
+            new_data = fresh_data or any(getattr(spec, name) != getattr(self._spec, name) for name in DATA_FIELDS)
+            self._queue = deque(op for op in self._queue if op[0] in WRITES)  # writes are never dropped
+            self._queue.append(("spec", (spec, weights, progress, new_data)))
             if new_data:
                 self._points = None
+            elif self._points is not None:  # painted or imported points stay, whatever was queued before
+                self._queue.append(("points", self._points))
+            self._note = ""
             self._spec = spec
             self._playing, self._epochs_requested, self._requested = False, 0, True
         self._wake.set()
@@ -254,12 +263,16 @@ class Session:
         x_train, y_train, x_test, y_test = self.points()
         with self._lock:
             to_test = self._rng.random(len(xy)) < self._test_share
+        if not len(x_test) and len(x_train) + (~to_test).sum() > 0:
+            to_test[0] = True  # an empty split fills first: a network needs both to train
+        elif not len(x_train) and not (~to_test).any():
+            to_test[0] = False
         labels = np.full(len(xy), label, dtype=np.int64)
         self._set_points(
             (
-                np.concatenate([x_train, xy[~to_test]]).astype(np.float32),
+                np.concatenate([x_train, xy[~to_test]]).astype(np.float64),
                 np.concatenate([y_train, labels[~to_test]]),
-                np.concatenate([x_test, xy[to_test]]).astype(np.float32),
+                np.concatenate([x_test, xy[to_test]]).astype(np.float64),
                 np.concatenate([y_test, labels[to_test]]),
             )
         )
@@ -277,13 +290,13 @@ class Session:
 
     def clear_points(self) -> None:
         """No points at all: paint new ones (training waits for at least one of each split)."""
-        empty = np.zeros((0, 2), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        empty = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         self._set_points((*empty, *empty))
 
     def set_points(self, x: np.ndarray, labels: np.ndarray, is_test: np.ndarray | None = None) -> None:
         """Replace every point (an imported file): `is_test` says which are test points, or they are
         drawn at `test_share` (every split keeps at least one point where there are two)."""
-        x, labels = np.asarray(x, dtype=np.float32).reshape(-1, 2), np.asarray(labels, dtype=np.int64)
+        x, labels = np.asarray(x, dtype=np.float64).reshape(-1, 2), np.asarray(labels, dtype=np.int64)
         if is_test is None:
             with self._lock:
                 is_test = self._rng.random(len(x)) < self._test_share
@@ -293,6 +306,15 @@ class Session:
                 is_test[-1] = True
         is_test = np.asarray(is_test, dtype=bool)
         self._set_points((x[~is_test], labels[~is_test], x[is_test], labels[is_test]))
+
+    def restore_points(self, points: tuple[np.ndarray, ...]) -> None:
+        """Exactly these points again (x_train, y_train, x_test, y_test): an undo."""
+        self._set_points(tuple(np.array(array) for array in points))
+
+    def drawn_points(self) -> tuple[np.ndarray, ...] | None:
+        """The painted or imported points asked for, or None where the spec's own are used."""
+        with self._lock:
+            return self._points
 
     def set_test_share(self, share: float) -> None:
         with self._lock:
@@ -315,8 +337,9 @@ class Session:
         """Continue a saved session exactly where it stopped (at the next step boundary); pauses."""
         self._check(saved.spec)
         with self._lock:
-            self._queue = deque(op for op in self._queue if op[0] in ("save", "save_session"))
+            self._queue = deque(op for op in self._queue if op[0] in WRITES)
             self._queue.append(("session", saved))
+            self._note = ""
             self._spec = saved.spec
             drawn = bool(saved.extra.get("drawn", False)) if isinstance(saved.extra, dict) else False
             data = saved.data
@@ -382,6 +405,10 @@ class Session:
         with self._lock:
             playing, epochs_requested, pace = self._playing, self._epochs_requested, self._pace
             stop = (self._stop_at_epoch, self._stop_accuracy)
+        if self._untrainable and (playing or epochs_requested):  # the points shown cannot be trained on
+            with self._lock:
+                self._playing, self._epochs_requested, self._note = False, 0, UNTRAINABLE
+            return True
         if not (playing or epochs_requested):
             self._run = None
             return changed
@@ -458,7 +485,7 @@ class Session:
                     self.trainer.lr = value.optimizer.lr
                 self._trained_spec = self._trained_spec.replace(lr=value.optimizer.lr, epochs=value.epochs)
             elif kind == "reset":
-                self._rebuild(self._trained_spec)
+                self._rebuild(self._trained_spec, new_data=False)
             elif kind == "save":
                 path, future = value
                 self._write(future, self._save_model, path, "model")
@@ -480,11 +507,15 @@ class Session:
         self._data_arrays = points
         self._drawn = True
         x_train, y_train, x_test, y_test = points
-        if not len(x_train) or not len(x_test):
-            with self._lock:  # nothing to train or test on: wait for more points
+        self._untrainable = not len(x_train) or not len(x_test)
+        if self._untrainable:  # nothing to train or test on: wait for more points
+            with self._lock:
                 self._playing, self._epochs_requested = False, 0
-                self._note = "Paint at least one training point and one test point (or import some) to train"
+                self._note = UNTRAINABLE
             return
+        with self._lock:
+            if self._note == UNTRAINABLE:
+                self._note = ""
         dtype, device = self.trainer.data.x_train.dtype, self.trainer.data.x_train.device
         self.trainer.replace_data(
             Split(
@@ -502,7 +533,7 @@ class Session:
             return
         try:
             write(path)
-        except ValueError as error:  # FileProblem is one; so is a state that does not fit
+        except Exception as error:  # a FileProblem, a state that does not fit, an OSError: said, never lost
             future.set_exception(error)
         else:
             future.set_result(f"Saved the {what} at epoch {self.trainer.epoch} to {path}")
@@ -511,6 +542,8 @@ class Session:
         save_model(path, self._trained_spec, self.trainer.model, trainer=self.trainer)
 
     def _save_session(self, path: Path, extra: dict) -> None:
+        if self._untrainable:
+            raise ValueError("the points shown leave the training or the test set empty: paint or import more first")
         save_session(path, self._trained_spec, self.trainer, {**extra, "drawn": self._drawn})
 
     def _write_history(self, path: Path) -> None:
@@ -525,11 +558,14 @@ class Session:
         self._data_version += 1
         self._data_arrays = self._arrays(self.trainer.data)
         self._drawn = bool(saved.extra.get("drawn", False)) if isinstance(saved.extra, dict) else False
+        self._untrainable = False
         self._rate_window.clear()
 
-    def _rebuild(self, spec: Spec, weights: dict | None = None, progress: Progress | None = None) -> None:
+    def _rebuild(
+        self, spec: Spec, weights: dict | None = None, progress: Progress | None = None, new_data: bool = False
+    ) -> None:
         old = self._trained_spec
-        same_data = spec.dataset == old.dataset and spec.seed == old.seed and spec.dtype == old.dtype
+        same_data = not new_data and spec.dataset == old.dataset and spec.seed == old.seed and spec.dtype == old.dtype
         self.trainer = make_trainer(spec, data=self.trainer.data if same_data else None)
         if weights is not None:
             self.trainer.model.load_state_dict(weights)
@@ -544,7 +580,7 @@ class Session:
         if not same_data:
             self._data_version += 1
             self._data_arrays = self._arrays(self.trainer.data)
-            self._drawn = False
+            self._drawn = self._untrainable = False
         self._rate_window.clear()
 
     @staticmethod
@@ -629,7 +665,7 @@ class Session:
             neuron = None  # the network changed shape under it
         x_train, y_train, x_test, y_test = self._data_arrays
         batch = None
-        if pace is not None and pace <= SLOW_MOTION and trainer.last_batch is not None:
+        if pace is not None and pace <= SLOW_MOTION and trainer.last_batch is not None and not self._untrainable:
             batch = x_train[trainer.last_batch.cpu().numpy()]
         return Snapshot(
             spec=self._trained_spec,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from blocking import unblock_fifo, within
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -49,40 +50,6 @@ def assert_plain(message: str, path, *fragments: str) -> None:
         assert word not in message, f"{word!r} in {message!r}"
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
-
-
-def unblock_fifo(path: Path) -> None:
-    """Give a reader stuck on the FIFO `path` an end of file (if nobody reads it, nothing happens)."""
-    try:
-        fd = os.open(path, WRITE_NONBLOCK)
-    except OSError:
-        return
-    os.close(fd)
-
-
-def within(seconds: float, call, fifo: Path | None = None):
-    """`call()`'s result or exception, run in a thread; fails the test if it takes `seconds`."""
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed to the test below
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    started = time.monotonic()
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        if fifo is not None:
-            unblock_fifo(fifo)
-            thread.join(5)
-        pytest.fail(f"still reading after {seconds} s: it blocked")
-    assert time.monotonic() - started < seconds
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 def model_bytes(payload) -> bytes:

@@ -351,3 +351,37 @@ def test_a_remembered_set_up_the_app_cannot_use_falls_back_to_the_default(qtbot,
         assert window.session.spec == LAUNCH_SPEC
     finally:
         window.close()
+
+
+def test_a_hand_edited_settings_file_never_stops_the_app_from_starting(qtbot, isolated_settings):
+    from minidl_gui.settings import GEOMETRY, LOOK, RUN, STATE, app_settings
+
+    settings = app_settings()
+    settings.setValue(GEOMETRY, "hello")
+    settings.setValue(STATE, ["1", "2"])
+    settings.setValue(LOOK, '{"theme": [], "palette": {}, "scale": ' + "9" * 400 + "}")
+    settings.setValue(RUN, '{"pace": "fast", "stop_accuracy": "high"}')
+    settings.sync()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        assert window.look == Look() and window.session.pace is None and window.session.stop == (True, None)
+    finally:
+        window.close()
+
+
+def test_undo_after_a_lesson_brings_back_painted_points(window, qtbot):
+    import numpy as np
+
+    window.apply_spec(SMALL)
+    window.session.clear_points()
+    window.session.add_points(np.array([[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]), 1)
+    painted = window.session.drawn_points()
+    window.load_lesson(LESSONS[0])  # the disk again, seed 0: the lesson draws its own points all the same
+    qtbot.waitUntil(lambda: window.last_snapshot.spec == window.session.spec and not window.last_snapshot.drawn)
+    assert len(window.last_snapshot.x_train) == LESSONS[0].spec.dataset.n_train
+    window.undo_setup()
+    qtbot.waitUntil(
+        lambda: window.last_snapshot.drawn and len(window.last_snapshot.x_train) + len(window.last_snapshot.x_test) == 3
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(window.session.drawn_points(), painted))

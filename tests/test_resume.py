@@ -7,12 +7,12 @@ import io
 import math
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from blocking import within
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,30 +116,6 @@ def session_bytes(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("session") / "whole.session"
     save_session(path, ADAM, trained(ADAM, 9), {"plots": {"log_loss": True}})
     return path.read_bytes()
-
-
-def within(seconds: float, call, fifo: Path | None = None):
-    """`call()`'s result or exception, run in a thread; fails the test if it blocks."""
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed to the test below
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        if fifo is not None:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            os.close(fd)
-            thread.join(5)
-        pytest.fail(f"still reading after {seconds} s: it blocked")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 # ---- (a) a saved session continues bit for bit -------------------------------------------------------

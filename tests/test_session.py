@@ -273,3 +273,49 @@ def test_a_step_that_diverges_is_reported_as_a_change():
             break
     assert session.trainer.status == "diverged" and not session.playing
     assert session.trainer.steps == steps and changed
+
+
+def test_with_a_split_left_empty_nothing_trains_and_the_plot_follows():
+    import numpy as np
+
+    session = Session(SMALL)
+    session.set_pace(30.0)  # slow motion: the batch is ringed
+    session.step_epoch()
+    run_until(session, lambda: session.trainer.epoch >= 1)
+    session.clear_points()
+    session.advance(0.0)
+    snapshot = session.snapshot()  # no stale batch indices into the empty points
+    assert len(snapshot.x_train) == 0 and snapshot.batch is None
+    steps = session.trainer.steps
+    session.set_pace(None)
+    session.play()
+    session.advance(0.05)
+    assert session.trainer.steps == steps and not session.playing
+    assert "Paint at least one" in session.snapshot().note
+    session.set_test_share(0.0)  # even then, the first points fill the empty test set
+    session.add_points(np.array([[0.2, 0.2]]), 0)
+    session.add_points(np.array([[0.8, 0.8]]), 1)
+    session.advance(0.0)
+    snapshot = session.snapshot()
+    assert len(snapshot.x_train) == 1 and len(snapshot.x_test) == 1 and snapshot.note == ""
+    session.play()
+    run_until(session, lambda: session.trainer.steps > steps)
+    assert session.trainer.data.x_train.shape[0] == 1
+
+
+def test_writes_asked_for_are_never_dropped_by_a_new_spec(tmp_path):
+    session = Session(SMALL)
+    saved = session.request_save_session(tmp_path / "s.minidl")
+    history = session.request_history(tmp_path / "h.csv")
+    session.set_spec(SMALL.replace(batch_size=5))
+    session.advance(0.0)
+    assert saved.done() and saved.exception() is None and history.done() and history.exception() is None
+
+
+def test_a_write_that_fails_says_why_and_the_requests_after_it_are_applied(tmp_path):
+    session = Session(SMALL)
+    future = session.request_history(tmp_path / ("x" * 300 + ".csv"))
+    session.edit(batch_size=5)
+    session.advance(0.0)
+    assert "too long" in str(future.exception())
+    assert session.snapshot().spec.batch_size == 5
