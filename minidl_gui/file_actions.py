@@ -80,7 +80,7 @@ class FileActions:
         kinds = "Experiment, model or session (*.json *.pt *.minidl);;All files (*)"
         path = self._ask_open("Open experiment, model or session", kinds)
         if path:
-            self.open_session(path) if path.endswith(".minidl") else self.open_experiment(path)
+            self.open_session(path) if path.lower().endswith(".minidl") else self.open_experiment(path)
 
     def _save_dialog(self) -> None:
         path = self._ask_save("Save experiment", "experiment.json", "Experiment spec (*.json)")

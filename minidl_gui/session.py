@@ -147,7 +147,8 @@ class Session:
         self._prober = Prober(spec)
         self._probe_seconds = 0.0
         self._probe_cache: tuple[Trainer, int, float, tuple, Probe] | None = None  # trainer, steps, when, wanted
-        self._run: tuple[Trainer, bool] | None = None  # the trainer of the run since Play, and was its target met
+        self._run: tuple[Trainer, bool, float | None] | None = None  # trainer, target met at Play, target
+        self._last_pace: float | None = None
         self._next_step_at = 0.0  # when a paced run takes its next step
 
     # ---- requests (GUI thread) --------------------------------------------------------------------
@@ -413,8 +414,10 @@ class Session:
             self._run = None
             return changed
         trainer = self.trainer
-        if self._run is None or self._run[0] is not trainer:  # a run begins: a target met already does not stop it
-            self._run = (trainer, self._accuracy_met(trainer, stop[1]))
+        if self._run is None or self._run[0] is not trainer or self._run[2] != stop[1]:
+            self._run = (trainer, self._accuracy_met(trainer, stop[1]), stop[1])  # a target met already: no stop
+        if pace != self._last_pace:  # a new speed starts now, not after the old one's wait
+            self._last_pace, self._next_step_at = pace, 0.0
         deadline = time.perf_counter() + budget_s
         start_epoch = trainer.epoch
         wake = self._wake

@@ -319,3 +319,17 @@ def test_a_write_that_fails_says_why_and_the_requests_after_it_are_applied(tmp_p
     session.advance(0.0)
     assert "too long" in str(future.exception())
     assert session.snapshot().spec.batch_size == 5
+
+
+def test_a_target_raised_during_a_run_is_the_one_that_stops_it():
+    session = Session(SMALL)
+    session.set_stop(False, 60.0)
+    session.play()
+    run_until(session, lambda: session.trainer.last_record is not None and session.snapshot().test_accuracy >= 0.6)
+    if not session.playing:  # 60% was reached: it paused; go on with a higher target
+        session.play()
+    session.advance(0.0)
+    target = min(99.0, round(100 * session.snapshot().test_accuracy) + 3)  # above where it is now
+    session.set_stop(False, target)  # raised while playing: armed against it from now
+    run_until(session, lambda: not session.playing, timeout=120)
+    assert 100 * session.snapshot().test_accuracy >= target and f"reached {target:g}%" in session.snapshot().note
