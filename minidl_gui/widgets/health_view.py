@@ -17,6 +17,10 @@ from minidl_gui.probe import columns
 from minidl_gui.widgets.plot_style import TEXT, style_plot
 
 KIND_COLORS = {"saturated": "#d95f02", "dead": "#7570b3"}  # the bars: stuck near an asymptote, or never positive
+LABELS = {  # title, x, y: short enough for a 1024-pixel screen
+    "gradients": ("Gradient norms", "epoch", "‖∇W‖ (log)"),
+    "bars": ("Saturated / dead", "activation layer", "% of units"),
+}
 PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4")
 
 
@@ -28,7 +32,7 @@ class HealthView(QWidget):
         self.gradients.setObjectName("gradientPlot")
         self.gradients.setBackground("w")
         plot = self.gradients.getPlotItem()
-        style_plot(plot, "Gradient norm per Linear layer", "epoch", "‖∇W‖ (log)")
+        style_plot(plot, *LABELS["gradients"])
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = plot.addLegend(offset=(-4, 4), labelTextColor=TEXT, labelTextSize="9pt", colCount=3)
@@ -36,7 +40,7 @@ class HealthView(QWidget):
         self.bars.setObjectName("healthBars")
         self.bars.setBackground("w")
         bar_plot = self.bars.getPlotItem()
-        style_plot(bar_plot, "Saturated / dead units", "activation layer (its index)", "% of units")
+        style_plot(bar_plot, *LABELS["bars"])
         bar_plot.setYRange(0, 100, padding=0.02)
         bar_plot.setMouseEnabled(x=False, y=False)
         self.bar_item = pg.BarGraphItem(x=[], height=[], width=0.6, brush=KIND_COLORS["saturated"])
@@ -52,12 +56,9 @@ class HealthView(QWidget):
 
     def apply_look(self, look: Look) -> None:
         self.look = look
-        for widget, (title, x, y) in (
-            (self.gradients, ("Gradient norm per Linear layer", "epoch", "‖∇W‖ (log)")),
-            (self.bars, ("Saturated / dead units", "activation layer (its index)", "% of units")),
-        ):
+        for widget, labels in ((self.gradients, LABELS["gradients"]), (self.bars, LABELS["bars"])):
             widget.setBackground(look.background)
-            style_plot(widget.getPlotItem(), title, x, y, look)
+            style_plot(widget.getPlotItem(), *labels, look)
         for i, curve in enumerate(self.curves):
             curve.setPen(pg.mkPen(PALETTE[i % len(PALETTE)], width=look.line(2.5)))
 
