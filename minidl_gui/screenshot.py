@@ -4,7 +4,8 @@
 
 Writes `screenshot.png` (the window, the network diagram below the plots), `layer-health.png`
 (8 Sigmoid layers: the gradient vanishing towards the input), `hidden-layer.png` (a hidden layer
-untangling the spiral), `icon.png`, and the lecture-hall shots on a 1024x768 screen:
+untangling the spiral), `your-points.png` (a painted data set), `icon.png`, and the lecture-hall
+shots on a 1024x768 screen:
 `lecture-1024x768.png` (a lesson from the Examples menu) and `presentation.png` (F11). Runs
 offscreen on a screen of the size wanted (made with Qt's offscreen `configfile`), so it works on
 a headless machine and gives the same pictures everywhere.
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 LECTURE_SCREEN = (1024, 768)
 
@@ -112,6 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     train(window, args.seconds * 1.5)
     window.view_docks["hiddenDock"].grab().save(str(args.out_dir / "hidden-layer.png"))
     shots.append(f"hidden-layer.png (epoch {window.last_snapshot.epoch})")
+    window.close()
+
+    painted = LAUNCH_SPEC.replace(layers=[{"type": "linear", "units": 24}, {"type": "tanh"}] * 3, optimizer="adam")
+    window = MainWindow(painted.replace(lr=0.01, loss="cross_entropy"))
+    window.resize(1560, 1100)
+    window.show()
+    window.session.clear_points()  # a data set of one's own, painted: a smile
+    angle = np.linspace(0.15 * np.pi, 0.85 * np.pi, 40)
+    smile = np.column_stack([0.5 + 0.3 * np.cos(angle + np.pi), 0.55 + 0.3 * np.sin(angle + np.pi)])
+    jitter = 0.04 * np.random.default_rng(1).standard_normal((2, 12, 2))
+    features = np.concatenate([smile, jitter[0] + (0.35, 0.7), jitter[1] + (0.65, 0.7)])
+    face = np.random.default_rng(2).uniform(0.05, 0.95, (160, 2))
+    distance = np.hypot(*(face[:, None, :] - features[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    window.session.add_points(features, 1)
+    window.session.add_points(face[distance > 0.08], 0)
+    window.paint_tools.set_mode("paint")
+    train(window, args.seconds)
+    window.grab().save(str(args.out_dir / "your-points.png"))
+    shots.append(f"your-points.png (epoch {window.last_snapshot.epoch})")
     window.close()
 
     icon_pixmap(256).save(str(args.out_dir / "icon.png"))
