@@ -91,7 +91,8 @@ def _check_writable(path: Path, what: str) -> Path:
     return path
 
 
-def _new_file_mode(path: Path) -> int:
+def new_file_mode(path: Path) -> int:
+    """The mode a file written at `path` gets: an existing file's, or what the umask allows."""
     try:
         return stat.S_IMODE(path.stat().st_mode)  # keep an existing file's permissions
     except OSError:
@@ -116,7 +117,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None], wha
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, _new_file_mode(path))
+        os.chmod(temporary, new_file_mode(path))
         os.replace(temporary, path)
     except BaseException as error:
         with contextlib.suppress(OSError):

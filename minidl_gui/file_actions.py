@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from minidl.checkpoint import read_experiment_progress
-from minidl.files import FileProblem, check_writable, write_text_atomic
+from minidl.files import FileProblem, check_writable, new_file_mode, write_text_atomic
 from minidl.params import SpecError
 from minidl.points import Points, read_points_csv, write_points_csv
 from minidl.resume import read_session
@@ -214,7 +214,8 @@ class FileActions:
             return False
         self.session.set_points(points.x.double().numpy(), points.labels.numpy(), is_test)
         self.banner.hide()
-        message = f"Imported {len(points):,} points from {path}" + (f"; {notice}" if notice else "")
+        message = f"Imported {len(points):,} point{'s' if len(points) != 1 else ''} from {path}"
+        message += f"; {notice}" if notice else ""
         self.statusBar().showMessage(message, 8000)
         return True
 
@@ -267,6 +268,7 @@ class FileActions:
                     self._export_svg(self.central_plots[name], temporary)
                 if os.path.getsize(temporary) == 0:
                     raise OSError("the exporter wrote nothing")
+                os.chmod(temporary, new_file_mode(path))  # as every other save: not the temporary's 0600
                 os.replace(temporary, path)
             finally:
                 if os.path.exists(temporary):

@@ -75,7 +75,7 @@ LESSONS = (
     ),
     Lesson(
         "A learning rate too high",
-        "Learning rate 5: each step overshoots, the loss explodes within an epoch or two.",
+        "Learning rate 5: each step overshoots; the loss explodes within the first epoch and training stops.",
         LAUNCH_SPEC.replace(lr=5.0),
         expect="diverges",
         epochs=5,

@@ -16,9 +16,10 @@ from dataclasses import replace
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDockWidget,
     QHBoxLayout,
@@ -168,7 +169,7 @@ class MainWindow(FileActions, QMainWindow):
 
         self.log_y.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         for plot in (self.boundary_plot, self.loss_plot, self.accuracy_plot):
-            plot.setMinimumSize(200, 150)  # titles and axes stay readable; the window still fits 1024x768
+            plot.setMinimumSize(200, 110)  # titles and axes stay readable; the window still fits 1024x768
 
         right = self.curves_panel = QWidget()
         right_layout = QVBoxLayout(right)
@@ -270,6 +271,8 @@ class MainWindow(FileActions, QMainWindow):
 
     def _views_changed(self, *_) -> None:
         network, hidden = self.view_visible("networkDock"), self.view_visible("hiddenDock")
+        if not network and self._neuron_pinned is not None and self.view_docks["networkDock"].isHidden():
+            self.show_neuron(None)  # the diagram that pinned it is closed: nothing would take it back
         self.session.want_probe(network or hidden, self.hidden_view.column() if hidden else None)
 
     def _build_status_bar(self) -> None:
@@ -376,6 +379,8 @@ class MainWindow(FileActions, QMainWindow):
     def apply_spec(self, spec: Spec, weights: dict | None = None, fresh_data: bool = False) -> None:
         """Rebuild from `spec` (with `weights`, if given) and show it in every control; `fresh_data`:
         its own points, not painted or imported ones."""
+        if spec.layers != self.session.spec.layers or fresh_data:
+            self.show_neuron(None)  # another network: the decision boundary again
         self.session.set_spec(spec, weights, fresh_data=fresh_data)
         self.banner.hide()
         self._show_spec(spec)
@@ -483,10 +488,21 @@ class MainWindow(FileActions, QMainWindow):
             self.presentation_action.blockSignals(True)
             self.presentation_action.setChecked(look.presenting)
             self.presentation_action.blockSignals(False)
+        if not look.presenting and self.isVisible():
+            QTimer.singleShot(0, self, self._refit)  # smaller again, or larger within the screen
 
-    def zoom(self, steps: int) -> None:
-        """The interface one step bigger (+1) or smaller (-1), or back to its own size (0)."""
+    def zoom(self, steps: int) -> bool:
+        """The interface one step bigger (+1) or smaller (-1), or back to its own size (0); a step
+        that would make the window larger than the screen is refused (and said)."""
+        before = self.look
         self.set_look(self.look.scaled(steps) if steps else replace(self.look, scale=1.0))
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the least size at the new scale
+        area, least = self._screen_area(), self.minimumSizeHint()
+        if steps > 0 and self.look != before and (least.width() > area.width() or least.height() > area.height()):
+            self.set_look(before)
+            self.statusBar().showMessage("The screen has no room for a larger interface", 4000)
+            return False
+        return True
 
     def _choose_look(self, field: str, name: str, checked: bool) -> None:
         if checked:
@@ -513,6 +529,11 @@ class MainWindow(FileActions, QMainWindow):
             self.side_panel.setVisible(self._panel_before)
             QTimer.singleShot(0, self, self._restore_normal_geometry)  # once the smaller sizes are laid out
 
+    def _refit(self) -> None:
+        """Back inside the screen's free area after a change of sizes (a look, a banner, a panel)."""
+        if not self.look.presenting and not self.isFullScreen():
+            self._fit_to_screen(None, keep=True)
+
     def _restore_normal_geometry(self) -> None:
         if not self.look.presenting:
             self.setGeometry(self._normal_rect)
@@ -531,7 +552,10 @@ class MainWindow(FileActions, QMainWindow):
     def request_edit(self, **changes) -> str:
         """Edit the spec (`Spec.replace` names); '' if done, else why not (and nothing changed)."""
         try:
+            layers = self.session.spec.layers
             spec = self.session.edit(**changes)
+            if spec.layers != layers:
+                self.show_neuron(None)  # its neuron may be gone, or be another one now
         except SpecError as error:
             self._show_spec(self.session.spec)
             return str(error)
@@ -553,6 +577,7 @@ class MainWindow(FileActions, QMainWindow):
         self.run_settings.set_spec(spec)
         self.data_settings.set_spec(spec)
         self._show_playing(self.session.playing)
+        QTimer.singleShot(0, self, self._fit_side_panel)  # an optimizer's options may need more room
 
     def current_spec(self) -> Spec:
         """The experiment the controls show: the session's requested spec."""
@@ -580,6 +605,7 @@ class MainWindow(FileActions, QMainWindow):
         self.banner.show_message(
             snapshot.message, [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)]
         )
+        QTimer.singleShot(0, self, self._refit)  # the banner takes room: the window stays on the screen
 
     def _show_playing(self, playing: bool) -> None:
         if self.play_button.text() == ("Pause" if playing else "Play"):
@@ -593,6 +619,7 @@ class MainWindow(FileActions, QMainWindow):
 
     def reset(self) -> None:
         self.banner.hide()
+        self.show_neuron(None)
         self._reset_pending = True
         self.session.reset()
         self._show_playing(False)
@@ -692,6 +719,7 @@ class MainWindow(FileActions, QMainWindow):
             self.recorder.close()  # stops grabbing and waits for its encoder: no thread left behind
         if not self.worker.stop(1000):  # a step still running: wait for it rather than kill a live thread
             self.worker.wait()
+        self.session.serve_pending_writes()  # a save asked for just before closing is not lost
         settings = app_settings()
         presenting = self.look.presenting and self._normal_geometry is not None
         settings.setValue(GEOMETRY, self._normal_geometry if presenting else self.saveGeometry())
@@ -734,6 +762,13 @@ class MainWindow(FileActions, QMainWindow):
         plots = read_json(settings, PLOTS)
         for name, action in self.plot_actions.items():
             action.setChecked(not (isinstance(plots, dict) and plots.get(name) is False))
+
+    def _fit_side_panel(self) -> None:
+        scroll = self.side_panel.widget()
+        width = self._side_panel_width()
+        if scroll.minimumWidth() != width:
+            scroll.setMinimumWidth(width)
+            self._refit()
 
     def _side_panel_width(self) -> int:
         """What the side panel's controls need at the current look (never more than 2/5 of the screen)."""

@@ -47,7 +47,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from minidl.files import FileProblem, _new_file_mode, check_writable
+from minidl.files import FileProblem, check_writable, new_file_mode
 
 try:
     from PIL import GifImagePlugin, Image
@@ -147,16 +147,28 @@ def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _compose(images: Sequence[np.ndarray], scale: float, size: tuple[int, int]) -> np.ndarray:
-    """One frame of exactly `size` from the grabs: scaled, side by side, cropped to even sides (or
-    scaled to the first frame's size where a view has changed size since)."""
+    """One frame of exactly `size` from the grabs: scaled, side by side, cropped to even sides (or,
+    where a view has changed size since the first frame, fitted into it without distortion, centred
+    on white)."""
     parts = [_resize(image, part) for image, part in zip(images, _part_sizes([i.shape for i in images], scale))]
     frame = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
     width, height = size
     if frame.shape[1] - frame.shape[1] % 2 == width and frame.shape[0] - frame.shape[0] % 2 == height:
         frame = frame[:height, :width]
     else:
-        frame = _resize(frame, size)
+        frame = _letterbox(frame, size)
     return np.ascontiguousarray(frame)
+
+
+def _letterbox(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`frame` scaled to fit `size` with its aspect ratio kept (a plot stays round), centred on white."""
+    width, height = size
+    factor = min(width / frame.shape[1], height / frame.shape[0])
+    inner = (max(1, min(width, round(frame.shape[1] * factor))), max(1, min(height, round(frame.shape[0] * factor))))
+    canvas = np.full((height, width, frame.shape[2]), 255, dtype=frame.dtype)
+    left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
+    canvas[top : top + inner[1], left : left + inner[0]] = _resize(frame, inner)
+    return canvas
 
 
 # -- writers (the encoder thread) -------------------------------------------------------------------
@@ -430,7 +442,7 @@ class Recorder(QObject):
             raise RecordingError(f"cannot write the recording to {self.path}: {error.strerror or error}") from None
         os.close(fd)
         self._temporary = Path(name)
-        self._mode = _new_file_mode(self.path)  # here, not in the encoder thread: it reads the umask by setting it
+        self._mode = new_file_mode(self.path)  # here, not in the encoder thread: it reads the umask by setting it
         self._thread = threading.Thread(target=self._encode, name=_THREAD_NAME, daemon=True)
         try:
             self._thread.start()

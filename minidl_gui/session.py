@@ -489,20 +489,33 @@ class Session:
                 self._trained_spec = self._trained_spec.replace(lr=value.optimizer.lr, epochs=value.epochs)
             elif kind == "reset":
                 self._rebuild(self._trained_spec, new_data=False)
-            elif kind == "save":
-                path, future = value
-                self._write(future, self._save_model, path, "model")
+            elif kind in WRITES:
+                self._serve_write(kind, value)
             elif kind == "points":
                 self._use_points(value)
             elif kind == "session":
                 self._restore(value)
-            elif kind == "save_session":
-                path, future, extra = value
-                self._write(future, partial(self._save_session, extra=extra), path, "session")
-            elif kind == "history":
-                path, future = value
-                self._write(future, self._write_history, path, "history")
         return requested
+
+    def _serve_write(self, kind: str, value: tuple) -> None:
+        if kind == "save":
+            path, future = value
+            self._write(future, self._save_model, path, "model")
+        elif kind == "save_session":
+            path, future, extra = value
+            self._write(future, partial(self._save_session, extra=extra), path, "session")
+        elif kind == "history":
+            path, future = value
+            self._write(future, self._write_history, path, "history")
+
+    def serve_pending_writes(self) -> None:
+        """Write what was asked for and not yet written (a save just before the window closed).
+        Only once the worker has stopped: the caller's thread is then the only one here."""
+        with self._lock:
+            writes = [op for op in self._queue if op[0] in WRITES]
+            self._queue = deque(op for op in self._queue if op[0] not in WRITES)
+        for kind, value in writes:
+            self._serve_write(kind, value)
 
     def _use_points(self, points: tuple[np.ndarray, ...]) -> None:
         """Train on these points from the next step; the network goes on where it was."""

@@ -84,6 +84,14 @@ FIT_SCRIPT = textwrap.dedent(
     window.set_presenting(False)
     settle()
     result["back"] = report(window)
+    for _ in range(8):  # Ctrl+= again and again: only as far as the screen allows
+        window.zoom(+1)
+        settle(0.1)
+    settle()
+    result["zoomed"] = report(window)
+    window.zoom(0)
+    settle()
+    result["unzoomed"] = report(window)
     window.close()
     print(json.dumps(result))
     """
@@ -121,6 +129,12 @@ def test_the_window_fits_small_screens(screen, tmp_path):
         assert part["visible"] and part["inside"] and part["width"] >= part["wanted"], (name, part)
     assert result["back"]["size"] == result["lesson"]["size"]
     assert result["back"]["font"] == result["launch"]["font"]
+    for stage in ("zoomed", "unzoomed"):
+        r = result[stage]
+        assert r["frame_inside"] and r["hint_fits"], (stage, r["size"], r["area"])
+    assert result["zoomed"]["font"] > result["launch"]["font"]  # some steps were taken
+    unzoomed, launch = result["unzoomed"], result["launch"]
+    assert unzoomed["size"] == launch["size"] and unzoomed["font"] == launch["font"]
 
 
 def test_presentation_mode_changes_sizes_and_comes_back(window, qtbot):

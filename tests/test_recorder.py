@@ -420,3 +420,14 @@ def test_a_deleted_view_stops_the_recording(qtbot, tmp_path):
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
     assert said[0][0] == "finished" and "recorded view was closed" in said[0][1]
     assert path.exists()
+
+
+def test_a_view_that_changed_size_is_fitted_without_distortion():
+    from minidl_gui.recorder import _compose
+
+    wide = np.zeros((50, 100, 3), dtype=np.uint8)  # a plot half as tall as the first frame was
+    frame = _compose([wide], 1.0, (100, 100))
+    assert frame.shape == (100, 100, 3)
+    dark_rows = np.flatnonzero((frame < 128).all(axis=(1, 2)))
+    assert dark_rows.min() == 25 and dark_rows.max() == 74  # centred, not stretched to 100 rows
+    assert (frame[:25] == 255).all() and (frame[75:] == 255).all()

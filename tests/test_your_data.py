@@ -253,3 +253,30 @@ def test_a_trained_model_opens_with_its_epoch_and_metrics(window, qtbot, tmp_pat
     qtbot.waitUntil(lambda: f"Epoch {epoch}" == window.epoch_label.text())
     assert f"acc {100 * record.test_accuracy:.1f}%" in window.metrics_label.text()
     assert window.last_snapshot.test_loss == record.test_loss
+
+
+def test_a_save_asked_for_just_before_closing_is_written(qtbot, tmp_path):
+    from minidl_gui import MainWindow
+
+    window = MainWindow(SMALL)
+    qtbot.addWidget(window)
+    window.show()
+    future = window.save_session(tmp_path / "last.minidl")
+    window.close()  # at once: the worker may not have reached a step boundary
+    assert future.done() and future.exception() is None
+    assert read_session(tmp_path / "last.minidl").spec == SMALL
+
+
+def test_a_pinned_neuron_gives_way_to_a_new_set_up(window, qtbot):
+    from minidl_gui.lessons import LESSONS
+
+    window.apply_spec(SMALL)
+    window.view_docks["networkDock"].show()
+    window.view_docks["networkDock"].raise_()
+    window.step_button.click()
+    settled(window, qtbot, lambda s: s.epoch >= 1 and s.probe is not None)
+    window.show_neuron(2, 3)
+    settled(window, qtbot, lambda s: s.neuron == (2, 3))
+    window.load_lesson(LESSONS[0])
+    settled(window, qtbot, lambda s: s.neuron is None and s.spec == window.session.spec)
+    assert window.boundary_plot.neuron is None

@@ -59,6 +59,8 @@ class HealthView(QWidget):
         for widget, labels in ((self.gradients, LABELS["gradients"]), (self.bars, LABELS["bars"])):
             widget.setBackground(look.background)
             style_plot(widget.getPlotItem(), *labels, look)
+        self.legend.setLabelTextColor(look.text)  # readable in the dark theme too
+        self.legend.setBrush(pg.mkBrush(look.background + "c0"))  # and over the curves it covers
         for i, curve in enumerate(self.curves):
             curve.setPen(pg.mkPen(PALETTE[i % len(PALETTE)], width=look.line(2.5)))
 
