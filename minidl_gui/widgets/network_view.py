@@ -76,10 +76,13 @@ class NetworkView(QWidget):
         self.caption = ""
         self.look = Look()
         self._step = 1.0  # pixels between two columns
+        self._signs = {True: POSITIVE, False: NEGATIVE}
 
     def apply_look(self, look: Look, lut: np.ndarray) -> None:
         """Colours of `look` (and its colormap's `lut`, the big heatmap's); drawn again."""
         self.look, self._lut = look, lut
+        # a weight's sign in the colormap's own ends (red/blue, or blue/yellow when colour-blind safe)
+        self._signs = {True: QColor(*(int(v) for v in lut[235][:3])), False: QColor(*(int(v) for v in lut[20][:3]))}
         self._render()
         self.update()
 
@@ -254,7 +257,7 @@ class NetworkView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for step in range(WIDTH_STEPS):
             strength = (step + 1) / WIDTH_STEPS
-            for sign, color in ((True, POSITIVE), (False, NEGATIVE)):
+            for sign, color in self._signs.items():
                 chosen = segments[(positive == sign) & (steps == step)]
                 if len(chosen):  # the strong stand out: width grows with the square of the strength
                     tint = _tint(color, 0.12 + 0.88 * strength, QColor(self.look.background))
