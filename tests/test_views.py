@@ -171,7 +171,12 @@ def test_the_hidden_layer_view_follows_the_selector(window, qtbot):
         return not s.playing and s.probe is not None and s.probe.steps == s.steps and s.probe.hidden.column == 2
 
     drawn(qtbot, window, final)
-    qtbot.waitUntil(lambda: window.hidden_view.shown is window.last_snapshot.probe.hidden)
+
+    def current() -> bool:  # the view shows the look taken at the trainer's present step
+        probe = window.last_snapshot.probe
+        return probe.steps == window.session.trainer.steps and window.hidden_view.shown is probe.hidden
+
+    qtbot.waitUntil(current)
     shown = window.hidden_view.shown
     assert shown.axes == "units 1 and 2"
     model = window.session.trainer.model
