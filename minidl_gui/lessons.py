@@ -100,6 +100,7 @@ LESSONS = (
         "40 points, 20% of labels flipped, 2×64 units: train accuracy climbs, the test loss turns up.",
         LAUNCH_SPEC.replace(
             n_train=40,
+            n_test=200,  # few enough that the 40 training dots stand out among the test rings
             noise=0.2,
             layers=_hidden(64, "relu", 2),
             init="he",
