@@ -17,23 +17,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the torch.nn references
 
 import torch
+from references import REFERENCES
 
 import minidl
 from minidl.registry import LAYERS, LINEAR
 from minidl.spec import REPORT, Layer, make_trainer
 
 F64 = torch.float64
-REFERENCES = {
-    "relu": lambda: torch.nn.ReLU(),
-    "tanh": lambda: torch.nn.Tanh(),
-    "sigmoid": lambda: torch.nn.Sigmoid(),
-    "leaky_relu": lambda slope: torch.nn.LeakyReLU(slope),
-    "gelu": lambda: torch.nn.GELU(),
-    "softplus": lambda beta: torch.nn.Softplus(beta),
-    "identity": lambda: torch.nn.Identity(),
-}
 
 
 def close(ours: torch.Tensor, reference: torch.Tensor) -> bool:

@@ -430,20 +430,20 @@ class Session:
                 changed = True
                 break
             changed = True
-            if trainer.epoch != start_epoch and playing:
-                note = self._stop_note(trainer, stop)
-                if note:
-                    self._request(_playing=False, _note=note)
-                    self._run = None  # the next Play starts a new run, however soon it comes
-                    break
-            if trainer.epoch != start_epoch and epochs_requested and not playing:
-                with self._lock:
-                    self._epochs_requested = max(0, self._epochs_requested - 1)
-                    epochs_requested = self._epochs_requested
+            if trainer.epoch != start_epoch:  # an epoch ended: a stop condition, or one asked-for epoch done
                 start_epoch = trainer.epoch
-                if not epochs_requested:
-                    break
-            start_epoch = trainer.epoch
+                if playing:
+                    note = self._stop_note(trainer, stop)
+                    if note:
+                        self._request(_playing=False, _note=note)
+                        self._run = None  # the next Play starts a new run, however soon it comes
+                        break
+                elif epochs_requested:
+                    with self._lock:
+                        self._epochs_requested = max(0, self._epochs_requested - 1)
+                        epochs_requested = self._epochs_requested
+                    if not epochs_requested:
+                        break
             if wake.is_set() or time.perf_counter() >= deadline:  # a request: apply it at this step boundary
                 break
         self._rate_window.append((time.perf_counter(), trainer.steps))

@@ -6,6 +6,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from references import REFERENCES
 
 import minidl
 from minidl.registry import LAYERS, LINEAR
@@ -15,16 +16,6 @@ F64 = torch.float64
 dims = st.integers(1, 9)
 seeds = st.integers(0, 2**31 - 1)
 
-# torch.nn's module for every element-wise layer of the registry, given the layer's options.
-REFERENCES = {
-    "relu": lambda: torch.nn.ReLU(),
-    "tanh": lambda: torch.nn.Tanh(),
-    "sigmoid": lambda: torch.nn.Sigmoid(),
-    "leaky_relu": lambda slope: torch.nn.LeakyReLU(slope),
-    "gelu": lambda: torch.nn.GELU(),
-    "softplus": lambda beta: torch.nn.Softplus(beta),
-    "identity": lambda: torch.nn.Identity(),
-}
 ACTIVATIONS = sorted(name for name in LAYERS if name != LINEAR)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from blocking import unblock_fifo, within
+from hostile import QUICK_S, assert_plain, unblock_fifo, within
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -35,21 +35,9 @@ from minidl.params import SpecError
 from minidl.spec import Layer, Spec, make_model
 
 SMALL = Spec().replace(n_train=50, n_test=50, layers=[Layer.make("linear", units=4), Layer.make("tanh")])
-PYTORCH_ADVICE = ("weights_only", "Re-running", "Traceback", "Errno", "enforce fail", "inline_container")
-QUICK_S = 5.0  # a refused file is refused at once; this is only the bound that proves nothing blocks
-WRITE_NONBLOCK = os.O_WRONLY | os.O_NONBLOCK
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-def assert_plain(message: str, path, *fragments: str) -> None:
-    """One short line that names `path` once, says `fragments`, and none of PyTorch's internals."""
-    assert "\n" not in message, message
-    assert message.count(str(path)) == 1, f"the file should be named once: {message!r}"
-    assert len(message) - len(str(path)) < 300, f"{len(message)} characters: {message[:400]!r}"
-    for word in PYTORCH_ADVICE:
-        assert word not in message, f"{word!r} in {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
 def model_bytes(payload) -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from blocking import within
+from hostile import QUICK_S, assert_plain, within
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,8 +39,6 @@ BASE = Spec.from_dict(
 )
 SGD = BASE.replace(optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=0.001)
 ADAM = BASE.replace(optimizer="adam", lr=0.01)
-PYTORCH_ADVICE = ("weights_only", "Re-running", "Traceback", "Errno", "enforce fail", "inline_container")
-QUICK_S = 5.0
 
 
 # ---- helpers --------------------------------------------------------------------------------------
@@ -69,17 +67,6 @@ def assert_same(a, b, where: str = "state") -> None:
         assert isinstance(b, float) and math.isnan(b), where
     else:
         assert type(a) is type(b) and a == b, f"{where}: {a!r} != {b!r}"
-
-
-def assert_plain(message: str, path, *fragments: str) -> None:
-    """One short line that names `path` once, says `fragments`, and none of PyTorch's internals."""
-    assert "\n" not in message, message
-    assert message.count(str(path)) == 1, f"the file should be named once: {message!r}"
-    assert len(message) - len(str(path)) < 300, f"{len(message)} characters: {message[:400]!r}"
-    for word in PYTORCH_ADVICE:
-        assert word not in message, f"{word!r} in {message!r}"
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
 
 
 def only_plain_data(value) -> bool:

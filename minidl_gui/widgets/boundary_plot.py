@@ -265,6 +265,8 @@ class BoundaryPlot(CountingPlot):
 
     def set_highlight(self, points: np.ndarray | None) -> None:
         """Ring these points (the minibatch of the last step), or none."""
+        if points is None and not len(self.overlay.highlight):
+            return  # at every frame at full speed: nothing to do, nothing allocated
         points = np.zeros((0, 2)) if points is None else np.asarray(points, dtype=float)
         if len(points) or len(self.overlay.highlight):
             self.overlay.highlight = points

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
 from minidl.params import Param, Registry
 from minidl_gui.widgets.quiet import signals_blocked
@@ -42,6 +42,15 @@ def keep_shortcuts(widget: QWidget) -> QWidget:
     """A control that a mouse click does not give the keyboard focus (see the module's docstring)."""
     widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
     return widget
+
+
+def control_button(name: str, text: str, tip: str) -> QPushButton:
+    """A push button with its objectName (for tests and scripts) and tooltip, that leaves the keyboard
+    to the window."""
+    button = keep_shortcuts(QPushButton(text))
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
 
 
 class ReturnsFocus:

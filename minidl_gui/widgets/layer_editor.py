@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLi
 from minidl.data import CLASSES, INPUT_DIM
 from minidl.registry import LAYERS
 from minidl.spec import Layer
-from minidl_gui.widgets.fields import Field, camel, keep_shortcuts
+from minidl_gui.widgets.fields import Field, camel, control_button
 from minidl_gui.widgets.quiet import signals_blocked
 from minidl_gui.widgets.settings_group import Request, SettingsGroup
 
@@ -53,17 +53,17 @@ class LayerEditor(SettingsGroup):
         self.add_buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         for entry in (e for e in LAYERS.values() if e.editor):
-            button = self._button(
+            button = control_button(
                 f"add{pascal(entry.name)}Button", f"+ {entry.display}", f"Add {entry.display}: {entry.doc}"
             )
             button.clicked.connect(lambda _=False, name=entry.name: self.add_new(name))
             grid.addWidget(button, len(self.add_buttons) // BUTTON_COLUMNS, len(self.add_buttons) % BUTTON_COLUMNS)
             self.add_buttons[entry.name] = button
-        self.remove = self._button("removeLayerButton", "Remove", "Remove the selected layer")
+        self.remove = control_button("removeLayerButton", "Remove", "Remove the selected layer")
         self.remove.clicked.connect(self.remove_selected)
-        self.up = self._button("moveUpButton", "Move up", "Move the selected layer up")
+        self.up = control_button("moveUpButton", "Move up", "Move the selected layer up")
         self.up.clicked.connect(lambda: self.move_selected(-1))
-        self.down = self._button("moveDownButton", "Move down", "Move the selected layer down")
+        self.down = control_button("moveDownButton", "Move down", "Move the selected layer down")
         self.down.clicked.connect(lambda: self.move_selected(1))
         edit_row = QHBoxLayout()
         for b in (self.up, self.down, self.remove):
@@ -81,13 +81,6 @@ class LayerEditor(SettingsGroup):
         self._layers: tuple[Layer, ...] = ()
         self.set_layers(layers)
         self.list.currentRowChanged.connect(self._selection_changed)
-
-    @staticmethod
-    def _button(name: str, text: str, tip: str) -> QPushButton:
-        button = keep_shortcuts(QPushButton(text))
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        return button
 
     # ---- the model ------------------------------------------------------------------------------
     def layers(self) -> tuple[Layer, ...]:

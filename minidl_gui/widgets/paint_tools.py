@@ -4,10 +4,10 @@ the share of them kept for testing. Training goes on, live, on the edited points
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel
 
 from minidl_gui.session import TEST_SHARE
-from minidl_gui.widgets.fields import Field, keep_shortcuts
+from minidl_gui.widgets.fields import Field, control_button
 
 
 class PaintTools(QGroupBox):
@@ -17,18 +17,18 @@ class PaintTools(QGroupBox):
 
     def __init__(self, parent=None) -> None:
         super().__init__("Your points", parent)
-        self.paint_button = self._button(
+        self.paint_button = control_button(
             "paintButton",
             "Paint (P)",
             "Paint points on the plot: left button class 1 (red), right button class 0 (blue); drag for a trail",
         )
-        self.erase_button = self._button(
+        self.erase_button = control_button(
             "eraseButton", "Erase (E)", "Erase the points under the pointer: click or drag on the plot"
         )
         for button in (self.paint_button, self.erase_button):
             button.setCheckable(True)
             button.toggled.connect(self._toggled)
-        self.clear_button = self._button(
+        self.clear_button = control_button(
             "clearPointsButton", "Clear all", "Remove every point, to paint a data set of your own"
         )
         self.clear_button.clicked.connect(self.clear_requested)
@@ -46,13 +46,6 @@ class PaintTools(QGroupBox):
         form.addRow(buttons)
         form.addRow("Test share", self.test_share)
         form.addRow(self.state)
-
-    @staticmethod
-    def _button(name: str, text: str, tip: str) -> QPushButton:
-        button = keep_shortcuts(QPushButton(text))
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        return button
 
     def mode(self) -> str | None:
         return "paint" if self.paint_button.isChecked() else "erase" if self.erase_button.isChecked() else None
