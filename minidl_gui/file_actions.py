@@ -164,11 +164,7 @@ class FileActions:
         except FileProblem as error:
             self.banner.show_message(f"Could not open the file: {error}")
             return False
-        self.remember_setup()
-        self.session.set_spec(spec, weights, progress, fresh_data=True)
-        self.banner.hide()
-        self._show_spec(spec)
-        self.show_caption(None)
+        self.replace_setup(spec, weights, progress=progress)
         note = " (a model file has no optimizer state: a saved session continues exactly)" if progress else ""
         self.statusBar().showMessage(f"Opened {path}; Ctrl+Z brings back the set-up before it{note}", 8000)
         return True
@@ -188,11 +184,7 @@ class FileActions:
         except FileProblem as error:
             self.banner.show_message(f"Could not open the session: {error}")
             return False
-        self.remember_setup()
-        self.session.open_session(saved)
-        self.banner.hide()
-        self._show_spec(saved.spec)
-        self.show_caption(None)
+        self.replace_setup(saved.spec, saved=saved)
         self.statusBar().showMessage(f"Opened the session {path}: Space continues it", 6000)
         return True
 

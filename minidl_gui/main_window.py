@@ -36,8 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from minidl.checkpoint import Progress
 from minidl.params import SpecError
 from minidl.registry import LR
+from minidl.resume import SavedSession
 from minidl.spec import Layer, Spec
 from minidl_gui.defaults import LAUNCH_SPEC
 from minidl_gui.file_actions import FileActions
@@ -386,10 +388,33 @@ class MainWindow(FileActions, QMainWindow):
         self._show_spec(spec)
 
     # ---- set-ups: lessons, undo, defaults -----------------------------------------------------------
-    def replace_setup(self, spec: Spec, weights: dict | None = None, lesson: Lesson | None = None) -> None:
-        """Rebuild from `spec`; the set-up it replaces (and its lesson caption) is one Ctrl+Z away."""
-        self.remember_setup()
-        self.apply_spec(spec, weights, fresh_data=True)
+    def replace_setup(
+        self,
+        spec: Spec,
+        weights: dict | None = None,
+        lesson: Lesson | None = None,
+        *,
+        progress: Progress | None = None,
+        saved: SavedSession | None = None,
+        points: tuple | None = None,
+        undoable: bool = True,
+    ) -> None:
+        """The one way a whole set-up is replaced: by a lesson, an opened file (`weights` and
+        `progress` of a model, or a `saved` session), a pasted set-up, *Restore defaults* or an
+        undo (`undoable=False`, with the `points` it brings back). The one it replaces is one
+        Ctrl+Z away; a pinned neuron, the banner and the old caption give way to the new set-up,
+        which draws its own points, and every control shows it."""
+        if undoable:
+            self.remember_setup()
+        self.show_neuron(None)
+        if saved is not None:
+            self.session.open_session(saved)
+        else:
+            self.session.set_spec(spec, weights, progress, fresh_data=True)
+        if points is not None:
+            self.session.restore_points(points)
+        self.banner.hide()
+        self._show_spec(spec)
         self.show_caption(lesson)
 
     def remember_setup(self) -> None:
@@ -404,10 +429,7 @@ class MainWindow(FileActions, QMainWindow):
             return False
         spec, lesson, points = self._undo.pop()
         self.undo_action.setEnabled(bool(self._undo))
-        self.apply_spec(spec, fresh_data=True)
-        if points is not None:
-            self.session.restore_points(points)
-        self.show_caption(lesson)
+        self.replace_setup(spec, lesson=lesson, points=points, undoable=False)
         self.statusBar().showMessage("The previous set-up is back", 4000)
         return True
 
@@ -563,11 +585,14 @@ class MainWindow(FileActions, QMainWindow):
         return ""
 
     def change_units(self, linear: int, delta: int) -> str:
-        """Add `delta` units to the Linear layer at `linear` (an index into the hidden layers)."""
+        """Add `delta` units to the Linear layer at `linear` (an index into the hidden layers);
+        '' if done, else why not (and nothing changed)."""
         layers = list(self.session.spec.layers)
-        if not 0 <= linear < len(layers) or layers[linear].units is None:
-            return f"layer {linear} is not a Linear layer"
-        layers[linear] = Layer(layers[linear].type, (("units", layers[linear].units + delta),))
+        units = layers[linear].get("units") if 0 <= linear < len(layers) else None
+        if units is None:
+            kind = f"a {layers[linear].type} layer" if 0 <= linear < len(layers) else "not a layer"
+            return f"layer {linear} is {kind}, not a Linear layer: it has no units to change"
+        layers[linear] = Layer(layers[linear].type, (("units", units + delta),))
         return self.request_edit(layers=layers)
 
     def _show_spec(self, spec: Spec) -> None:
@@ -683,6 +708,9 @@ class MainWindow(FileActions, QMainWindow):
     def _draw_views(self, snapshot: Snapshot, slow_tick: bool) -> None:
         """The views inside the network: only those shown, and only what is new."""
         self.hidden_view.set_spec(snapshot.spec)
+        if snapshot.view_problem != self.network_view.problem:
+            self.network_view.show_problem(snapshot.view_problem)
+            self.hidden_view.show_problem(snapshot.view_problem)
         probe = snapshot.probe
         new_look = probe is not None and probe is not self._drawn_probe
         if new_look:

@@ -58,6 +58,7 @@ class HiddenView:
     points: np.ndarray  # (n_train, 2)
     labels: np.ndarray  # (n_train,)
     lattice: np.ndarray  # (2 * LATTICE_LINES, LATTICE_SAMPLES, 2)
+    note: str = ""  # why the picture is degenerate (diverged, constant units), shown in the view
 
 
 @dataclass(frozen=True)
@@ -135,24 +136,21 @@ class Prober:
         x = trainer.data.x_train
         lattice = self._lattice.to(x.dtype)
         together = torch.cat([x, lattice.reshape(-1, 2)])
-        values = trainer.model.layer_outputs(together)[module]  # (n + lattice, units)
-        data = values[: len(x)]
-        if values.shape[1] == 2:
-            axes, coordinates = "units 1 and 2", values
+        values = trainer.model.layer_outputs(together)[module].double()  # (n + lattice, units)
+        note = ""
+        if not torch.isfinite(values).all():  # a diverged network: nothing to place, and say why
+            axes, coordinates = "", torch.full((len(values), 2), float("nan"), dtype=values.dtype)
+            note = "This layer's values are not finite (the network diverged): reset, or lower the learning rate"
+        elif values.shape[1] <= 2:
+            coordinates = torch.cat([values, torch.zeros(len(values), 2 - values.shape[1], dtype=values.dtype)], 1)
+            axes = "units 1 and 2" if values.shape[1] == 2 else "unit 1 (one unit: a line)"
         else:
+            data = values[: len(x)]
             mean = data.mean(0, keepdim=True)
-            centred = data - mean
-            _, _, vt = torch.linalg.svd(centred, full_matrices=False)
-            basis = vt[:2].T  # (units, 2)
-            if basis.shape[1] < 2:  # a layer of one unit
-                basis = torch.cat([basis, torch.zeros_like(basis)], 1)
-            previous = self._previous_axes.get(column)
-            if previous is not None and previous.shape == basis.shape:  # keep each axis's sign: no flicker
-                signs = torch.sign((basis * previous).sum(0))
-                signs[signs == 0] = 1.0
-                basis = basis * signs
-            self._previous_axes[column] = basis
+            basis, spread = self._principal_axes(data - mean, column)
             axes, coordinates = "principal components 1 and 2", (values - mean) @ basis
+            if spread < 1e-20:
+                note = "Every point has the same value in this layer (its units are constant): nothing spreads them"
         coordinates = coordinates.float()
         return HiddenView(
             column=column,
@@ -160,4 +158,22 @@ class Prober:
             points=coordinates[: len(x)].numpy(),
             labels=trainer.data.y_train.numpy(),
             lattice=coordinates[len(x) :].reshape(self._lattice.shape).numpy(),
+            note=note,
         )
+
+    def _principal_axes(self, centred: Tensor, column: int) -> tuple[Tensor, float]:
+        """The two leading principal axes (units, 2) of finite, centred activations, and the larger
+        variance along them. From the (units, units) covariance by a symmetric eigensolver in
+        float64, which does not fail on saturated or constant units as an SVD of the data can
+        (`torch.linalg.svd` raised `LinAlgError` on those). Each axis keeps its sign from the last
+        probe: no flicker."""
+        covariance = centred.T @ centred / max(len(centred) - 1, 1)
+        variances, vectors = torch.linalg.eigh(covariance)  # ascending
+        basis = vectors[:, -2:].flip(1)
+        previous = self._previous_axes.get(column)
+        if previous is not None and previous.shape == basis.shape:
+            signs = torch.sign((basis * previous).sum(0))
+            signs[signs == 0] = 1.0
+            basis = basis * signs
+        self._previous_axes[column] = basis
+        return basis, float(variances[-1].clamp_min(0.0))

@@ -61,6 +61,7 @@ TEST_SHARE = Param(
 )
 DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
 WRITES = ("save", "save_session", "history")  # requests that write a file: kept whatever comes after
+KEPT = (*WRITES, "fence")  # requests a new spec never drops
 UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"
 
 
@@ -93,6 +94,8 @@ class Snapshot:
     batch: np.ndarray | None = field(default=None, repr=False)  # in slow motion: the last step's points, (n, 2)
     note: str = ""  # why training paused on its own (a stop condition), until the next Play
     drawn: bool = False  # the points were painted, erased or imported: the dataset's true boundary does not apply
+    view_problem: str = ""  # why a view inside the network could not be computed this time (training goes on)
+    fence: int = 0  # the last `Session.fence` marker applied before this snapshot was built
 
 
 def _differs_only_live(a: Spec, b: Spec) -> bool:
@@ -129,6 +132,8 @@ class Session:
         self._test_share = TEST_SHARE.default
         self._rng = np.random.default_rng(0)  # which painted points go to the test set
         self._requested = False  # any request since the worker last looked: publish a snapshot
+        self._fences = 0  # markers asked for (`fence`)...
+        self._fence_passed = 0  # ...and the last one the worker has applied
         # the worker's side
         self._trained_spec = spec
         self.trainer: Trainer = make_trainer(spec)
@@ -199,7 +204,7 @@ class Session:
         self._check(spec)
         with self._lock:
             new_data = fresh_data or any(getattr(spec, name) != getattr(self._spec, name) for name in DATA_FIELDS)
-            self._queue = deque(op for op in self._queue if op[0] in WRITES)  # writes are never dropped
+            self._queue = deque(op for op in self._queue if op[0] in KEPT)  # writes are never dropped
             self._queue.append(("spec", (spec, weights, progress, new_data)))
             if new_data:
                 self._points = None
@@ -230,6 +235,17 @@ class Session:
     def set_lr(self, lr: float) -> Spec:
         """The base learning rate, applied at the next step; the model is not reset."""
         return self.edit(lr=lr)
+
+    def fence(self) -> int:
+        """A marker in the request queue; returns its number. The first snapshot whose `fence` is at
+        least that number was built after the worker applied every request made before the marker
+        (and, if playing, trained at least one step): proof for a test or a script that what it
+        asked for is done, or that what it stopped is not going on, without waiting on the clock."""
+        with self._lock:
+            self._fences += 1
+            number = self._fences
+        self._request(("fence", number))
+        return number
 
     def request_save(self, path: str | Path) -> Future:
         """Save the trained model (its spec and weights) at the next step boundary.
@@ -338,7 +354,7 @@ class Session:
         """Continue a saved session exactly where it stopped (at the next step boundary); pauses."""
         self._check(saved.spec)
         with self._lock:
-            self._queue = deque(op for op in self._queue if op[0] in WRITES)
+            self._queue = deque(op for op in self._queue if op[0] in KEPT)
             self._queue.append(("session", saved))
             self._note = ""
             self._spec = saved.spec
@@ -495,6 +511,8 @@ class Session:
                 self._use_points(value)
             elif kind == "session":
                 self._restore(value)
+            elif kind == "fence":
+                self._fence_passed = value
         return requested
 
     def _serve_write(self, kind: str, value: tuple) -> None:
@@ -679,6 +697,11 @@ class Session:
             neuron, pace, note = self._neuron_shown, self._pace, self._note
         if neuron is not None and not self._prober.has_neuron(*neuron):
             neuron = None  # the network changed shape under it
+        problems: list[str] = []
+        probe = self._view("The look inside the network", problems, self._probe, trainer, playing)
+        grid = self._view(f"The map of neuron {neuron}", problems, self._grid, trainer, neuron) if neuron else None
+        if grid is None:
+            neuron, grid = None, self._grid(trainer, None)  # the decision boundary, drawn by the trainer itself
         x_train, y_train, x_test, y_test = self._data_arrays
         batch = None
         if pace is not None and pace <= SLOW_MOTION and trainer.last_batch is not None and not self._untrainable:
@@ -699,14 +722,27 @@ class Session:
             test_loss=record.test_loss if record else nan,
             test_accuracy=record.test_accuracy if record else nan,
             history=self._history(trainer),
-            grid=self._grid(trainer, neuron),
+            grid=grid,
             neuron=neuron,
             x_train=x_train,
             y_train=y_train,
             x_test=x_test,
             y_test=y_test,
-            probe=self._probe(trainer, playing),
+            probe=probe,
             batch=batch,
             note=note,
             drawn=self._drawn,
+            view_problem="; ".join(problems),
+            fence=self._fence_passed,
         )
+
+    @staticmethod
+    def _view(what: str, problems: list[str], compute: Callable, *args: Any) -> Any:
+        """A view's own computation (a look inside, a neuron's map): where it fails, the views say
+        so (`Snapshot.view_problem`) and training goes on; it never becomes the worker's error."""
+        try:
+            return compute(*args)
+        except Exception as error:  # any failure of a picture: the picture says it, training goes on
+            text = str(error).splitlines()[0] if str(error) else ""
+            problems.append(f"{what} failed: {type(error).__name__}: {text[:160]}")
+            return None

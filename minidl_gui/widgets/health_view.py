@@ -14,7 +14,7 @@ from minidl.registry import LAYERS
 from minidl.spec import Spec
 from minidl_gui.look import Look
 from minidl_gui.probe import columns
-from minidl_gui.widgets.plot_style import TEXT, style_plot
+from minidl_gui.widgets.plot_style import TEXT, Plot, style_plot
 
 KIND_COLORS = {"saturated": "#d95f02", "dead": "#7570b3"}  # the bars: stuck near an asymptote, or never positive
 LABELS = {  # title, x, y: short enough for a 1024-pixel screen
@@ -28,7 +28,7 @@ class HealthView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("healthView")
-        self.gradients = pg.PlotWidget()
+        self.gradients = Plot()
         self.gradients.setObjectName("gradientPlot")
         self.gradients.setBackground("w")
         plot = self.gradients.getPlotItem()
@@ -36,7 +36,7 @@ class HealthView(QWidget):
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.2)
         self.legend = plot.addLegend(offset=(-4, 4), labelTextColor=TEXT, labelTextSize="9pt", colCount=3)
-        self.bars = pg.PlotWidget()
+        self.bars = Plot()
         self.bars.setObjectName("healthBars")
         self.bars.setBackground("w")
         bar_plot = self.bars.getPlotItem()

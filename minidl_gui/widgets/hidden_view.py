@@ -14,6 +14,8 @@ from minidl.spec import Spec
 from minidl_gui.look import Look
 from minidl_gui.probe import HiddenView, columns
 
+_WRAP = Qt.TextFlag.TextWordWrap
+
 
 class PlaneView(QWidget):
     """The lattice and the points in the layer's coordinates, fitted to the widget; drawn by a few
@@ -32,9 +34,13 @@ class PlaneView(QWidget):
         view = self.view
         if view is None or not np.isfinite(view.points).all():
             painter.setPen(QColor(look.text))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to see a hidden layer")
+            text = view.note if view is not None and view.note else "Press Play or Step to see a hidden layer"
+            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignmentFlag.AlignCenter | _WRAP, text)
             painter.end()
             return
+        if view.note:  # a degenerate but drawable picture (constant units): drawn, and said why
+            painter.setPen(QColor(look.text))
+            painter.drawText(self.rect().adjusted(8, 4, -8, -4), Qt.AlignmentFlag.AlignTop | _WRAP, view.note)
         everything = np.concatenate([view.points, view.lattice.reshape(-1, 2)])
         low, high = everything.min(0), everything.max(0)
         span = np.maximum(high - low, 1e-9)
@@ -86,6 +92,7 @@ class HiddenLayerView(QWidget):
         layout.addWidget(self.plane, 1)
         self._spec: Spec | None = None
         self.shown: HiddenView | None = None
+        self._problem = ""
 
     def column(self) -> int | None:
         return self.combo.currentData()
@@ -110,11 +117,22 @@ class HiddenLayerView(QWidget):
         self.combo.blockSignals(False)
         self.column_changed.emit(self.combo.currentData())
 
+    def show_problem(self, text: str) -> None:
+        """Why the view could not be renewed ('' : the axes again)."""
+        self._problem = text
+        self._label()
+
+    def _label(self) -> None:
+        view = self.shown
+        text = f"axes: {view.axes}" if view is not None and view.axes else ""
+        if view is None and self.combo.count() == 0:
+            text = "no hidden layer"
+        self.axes_label.setStyleSheet("color: #c0392b;" if self._problem else "")
+        self.axes_label.setText(self._problem or text)
+
     def set_view(self, view: HiddenView | None) -> None:
         if view is self.shown:
             return
         self.shown = self.plane.view = view
-        self.axes_label.setText(
-            f"axes: {view.axes}" if view is not None else "no hidden layer" if self.combo.count() == 0 else ""
-        )
+        self._label()
         self.plane.update()

@@ -74,6 +74,7 @@ class NetworkView(QWidget):
         self.pinned: tuple[int, int] | None = None
         self._buttons: list[tuple[QToolButton, QToolButton]] = []
         self.caption = ""
+        self.problem = ""  # why the last look inside could not be computed (training goes on)
         self.look = Look()
         self._step = 1.0  # pixels between two columns
         self._signs = {True: POSITIVE, False: NEGATIVE}
@@ -266,10 +267,20 @@ class NetworkView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         return len(order)
 
+    def show_problem(self, text: str) -> None:
+        """Say over the diagram why it could not be renewed ('' clears it)."""
+        if text != self.problem:
+            self.problem = text
+            self.update()
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         if self._pixmap is not None:
             painter.drawPixmap(0, 0, self._pixmap)
+        if self.problem:
+            painter.setPen(QColor("#c0392b"))
+            line = self.fontMetrics().height()
+            painter.drawText(QRectF(4, 2, self.width() - 8, 2 * line), Qt.TextFlag.TextWordWrap, self.problem)
         shown = self.pinned or self._hovered
         if shown is not None and shown[0] < len(self._rects) and shown[1] < len(self._rects[shown[0]]):
             painter.setPen(QPen(QColor("#f0a000"), 3))

@@ -1,5 +1,5 @@
-"""One look for every plot: dark text and large ticks, readable on a projector; and the rule
-that keeps redraws cheap.
+"""One look for every plot: dark text and large ticks, readable on a projector; the rule that
+keeps redraws cheap; and the one plot class (`Plot`) whose scene is safe to change.
 
 The rule: what changes at every frame (heatmap, curves, points) is drawn by plain Qt items
 (`QGraphicsPixmapItem`, `QGraphicsPathItem`), which Qt paints without calling back into Python.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from minidl_gui.look import Look
 
@@ -43,8 +43,11 @@ def style_plot(
     for item in (plot, plot.vb):  # containers: nothing of their own to paint, so Qt never asks them
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
     # Clipping to the view box would ask its (Python) shape() at every paint; what is drawn in it
-    # stays inside its range by construction.
-    plot.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
+    # stays inside its range by construction. Safe only in a `Plot`, whose scene keeps no index
+    # (see there); anywhere else the view box keeps pyqtgraph's clipping.
+    scene = plot.scene()
+    indexed = scene is None or scene.itemIndexMethod() != QGraphicsScene.ItemIndexMethod.NoIndex
+    plot.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, indexed)
 
 
 def cache(item: QGraphicsItem) -> None:
@@ -52,8 +55,27 @@ def cache(item: QGraphicsItem) -> None:
     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-class CountingPlot(pg.PlotWidget):
-    """A PlotWidget that counts its repaints (`paints`), for the benchmark: pyqtgraph's view already
+class Plot(pg.PlotWidget):
+    """Every plot of the app: a PlotWidget whose scene keeps no spatial (BSP) index.
+
+    Why: Qt's BSP index drops an item from the tree cells of its bounding rect *as the item reports
+    it when told of a change*, and pyqtgraph's curves forget their cached bounds before telling
+    (`PlotCurveItem.updateData`: `invalidateBounds()`, then `prepareGeometryChange()`). A curve
+    whose data shrinks (500 epochs, then 2 after a reset) stays listed in the cells of its old
+    bounds; once it is removed and deleted (a network of another shape), the next paint reads the
+    freed item and the process dies with a segmentation fault. Stock pyqtgraph hides this because
+    its view box clips its children (clipped children are kept out of the tree); `style_plot`
+    turns that clipping off. Without an index a scene lists its items plainly, a removed item is
+    forgotten whatever its bounds, and a plot's few dozen items cost nothing to walk.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+
+
+class CountingPlot(Plot):
+    """A plot that counts its repaints (`paints`), for the benchmark: pyqtgraph's view already
     enters Python to paint, so the count costs nothing more."""
 
     paints = 0
