@@ -71,6 +71,7 @@ DEFAULT_SIZE = (1560, 960)  # where the screen has room for it
 COMPACT_HEIGHT = 900  # on a screen less tall, the views inside the network start hidden (View menu)
 SIDE_PANEL_WIDTH = 300  # its least width; it scrolls vertically
 UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
+FRAME = (8, 36)  # a window manager's border and title bar, outside our geometry (an estimate)
 PRESENT_PANEL_WIDTH = 1600  # on a narrower screen, presentation mode starts with the side panel folded
 
 
@@ -519,12 +520,32 @@ class MainWindow(FileActions, QMainWindow):
         before = self.look
         self.set_look(self.look.scaled(steps) if steps else replace(self.look, scale=1.0))
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the least size at the new scale
-        area, least = self._screen_area(), self.minimumSizeHint()
-        if steps > 0 and self.look != before and (least.width() > area.width() or least.height() > area.height()):
+        if steps > 0 and self.look != before and not self._least_size_fits():
             self.set_look(before)
             self.statusBar().showMessage("The screen has no room for a larger interface", 4000)
             return False
+        if steps > 0 and self.look != before:  # fonts polished later may still need more: checked again then
+            QTimer.singleShot(0, self, partial(self._zoom_fits_or_back, before))
         return True
+
+    def _least_size_fits(self) -> bool:
+        area, least = self._screen_area(), self.minimumSizeHint()
+        return least.width() <= area.width() - FRAME[0] and least.height() <= area.height() - FRAME[1]
+
+    def _zoom_fits_or_back(self, before: Look) -> None:
+        """A zoom whose sizes, once every style is applied, need more than the screen: undone."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if not self.look.presenting and self.look.zoom > before.zoom and not self._least_size_fits():
+            self.set_look(replace(self.look, scale=before.scale))
+            self.statusBar().showMessage("The screen has no room for a larger interface", 4000)
+
+    def resizeEvent(self, event) -> None:
+        """Whatever grew the window (a layout, a larger least size), it goes back inside the screen."""
+        super().resizeEvent(event)
+        if not self.look.presenting and not self.isFullScreen() and self.isVisible():
+            area = self._screen_area()
+            if self.width() > area.width() - FRAME[0] or self.height() > area.height() - FRAME[1]:
+                QTimer.singleShot(0, self, self._refit)
 
     def _choose_look(self, field: str, name: str, checked: bool) -> None:
         if checked:
@@ -827,12 +848,11 @@ class MainWindow(FileActions, QMainWindow):
         elif geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_SIZE[0], DEFAULT_SIZE[1])
             self.move(area.center() - self.rect().center())
-        frame = 8, 36  # a window manager's border and title bar, outside our geometry
-        width = min(self.width(), area.width() - frame[0])
-        height = min(self.height(), area.height() - frame[1])
+        width = min(self.width(), area.width() - FRAME[0])
+        height = min(self.height(), area.height() - FRAME[1])
         self.resize(width, height)
-        x = min(max(self.x(), area.left()), area.right() - width - frame[0] + 1)
-        y = min(max(self.y(), area.top()), area.bottom() - height - frame[1] + 1)
+        x = min(max(self.x(), area.left()), area.right() - width - FRAME[0] + 1)
+        y = min(max(self.y(), area.top()), area.bottom() - height - FRAME[1] + 1)
         self.move(x, y)
 
     # ---- inside the network ------------------------------------------------------------------------

@@ -628,16 +628,20 @@ class Session:
             return 0.0
         return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
 
-    def _grid(self, trainer: Trainer, neuron: tuple[int, int] | None) -> np.ndarray:
+    def _grid(self, trainer: Trainer, neuron: tuple[int, int] | None, playing: bool = False) -> np.ndarray:
         """The heatmap: the class-1 score, or the map of `neuron` (diagram column, unit) when one is
-        shown; recomputed at most `GRID_SHARE` of the time, so a big network still trains."""
+        shown; while playing, recomputed at most `GRID_SHARE` of the time, so a big network still
+        trains; once paused (or diverged), always the network as it now is: no later snapshot
+        may come to mend a stale picture."""
         now = time.perf_counter()
         cached = self._grid_cache
         if (
             cached is not None
             and cached[0] is trainer
             and cached[4] == neuron
-            and (cached[1] == trainer.steps or now - cached[2] < self._grid_seconds * (1 / GRID_SHARE - 1))
+            and (
+                cached[1] == trainer.steps or (playing and now - cached[2] < self._grid_seconds * (1 / GRID_SHARE - 1))
+            )
         ):
             return cached[3]
         if neuron is None:
@@ -699,9 +703,13 @@ class Session:
             neuron = None  # the network changed shape under it
         problems: list[str] = []
         probe = self._view("The look inside the network", problems, self._probe, trainer, playing)
-        grid = self._view(f"The map of neuron {neuron}", problems, self._grid, trainer, neuron) if neuron else None
+        grid = (
+            self._view(f"The map of neuron {neuron}", problems, self._grid, trainer, neuron, playing)
+            if neuron
+            else None
+        )
         if grid is None:
-            neuron, grid = None, self._grid(trainer, None)  # the decision boundary, drawn by the trainer itself
+            neuron, grid = None, self._grid(trainer, None, playing)  # the decision boundary, drawn by the trainer
         x_train, y_train, x_test, y_test = self._data_arrays
         batch = None
         if pace is not None and pace <= SLOW_MOTION and trainer.last_batch is not None and not self._untrainable:

@@ -47,7 +47,7 @@ class TrainingWorker(QThread):
 
     def run(self) -> None:  # the worker thread
         session = self.session
-        next_publish = time.perf_counter()  # publish slots on a fixed cadence: max_fps a second, no drift
+        next_publish = time.perf_counter()  # publish slots at least a frame apart: max_fps a second at most
         dirty = True
         while not self._quit.is_set():
             try:
@@ -56,7 +56,8 @@ class TrainingWorker(QThread):
                 if dirty and now >= next_publish:
                     self._publish(session.snapshot())
                     dirty = False
-                    next_publish = max(next_publish + self.min_interval, now)  # late: restart the cadence
+                    # the next slot: never sooner than a frame from now, also after a late one
+                    next_publish = max(next_publish, now) + self.min_interval
                 elif not session.playing:  # nothing to train: sleep until a request (or the publish slot)
                     session.wait_for_request(max(0.0, next_publish - now) if dirty else 0.25)
             except Exception:  # never let a bug kill the thread silently: pause and say so

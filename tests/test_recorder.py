@@ -68,10 +68,16 @@ def outcome(recorder: Recorder) -> list[tuple[str, str]]:
     return said
 
 
+def frames_recorded(qtbot, recorder: Recorder, frames: int) -> None:
+    """Wait until the recorder has `frames` frames (its clock, not the test's, says when)."""
+    qtbot.waitUntil(lambda: recorder.frames >= frames, timeout=20_000)
+
+
 def record(qtbot, recorder: Recorder, seconds: float) -> tuple[str, str]:
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(round(seconds * 1000))
+    frames = round(seconds * recorder.fps)  # or until it stops on its own (a failed encoder)
+    qtbot.waitUntil(lambda: recorder.frames >= frames or bool(said), timeout=20_000)
     recorder.stop()
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
     assert len(said) == 1
@@ -107,7 +113,7 @@ def test_gif_records_a_second_at_10_fps(qtbot, label, tmp_path):
     recorder.start()
     assert recorder.recording and recorder.frame_size == (160, 100)  # the first grab's size, made even
     assert (label.grab().width(), label.grab().height()) == (161, 101)
-    qtbot.wait(1000)
+    frames_recorded(qtbot, recorder, 10)  # a second at 10 fps
     began = time.perf_counter()
     future = recorder.stop()
     assert time.perf_counter() - began < 0.1, "stop() must not wait for the encoder"
@@ -115,7 +121,7 @@ def test_gif_records_a_second_at_10_fps(qtbot, label, tmp_path):
     assert said == [("finished", future.result())]
     assert said[0][1].startswith(f"Saved {path}: ") and "at 10 fps" in said[0][1]
 
-    assert 9 <= recorder.frames <= 11 and recorder.seconds == recorder.frames / 10
+    assert 10 <= recorder.frames <= 11 and recorder.seconds == recorder.frames / 10
     assert reports[-1] == (recorder.frames, recorder.seconds)
     assert [f for f, _ in reports] == sorted({f for f, _ in reports})  # each frame reported once, in order
     assert recorder.status_text() == f"● REC {recorder.seconds:.1f} s · 10 fps · {recorder.frames} frames"
@@ -146,7 +152,7 @@ def test_stopping_twice_and_closing_are_harmless(qtbot, label, tmp_path):
     recorder = Recorder(label, tmp_path / "clip.gif")
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(200)
+    frames_recorded(qtbot, recorder, 2)
     first = recorder.stop()
     assert recorder.stop() is first and not recorder.recording
     qtbot.waitUntil(first.done, timeout=20_000)
@@ -154,7 +160,7 @@ def test_stopping_twice_and_closing_are_harmless(qtbot, label, tmp_path):
     assert recorder.stop() is first
     recorder.close()
     recorder.close()
-    qtbot.wait(50)
+    assert not Recorder.running()  # nothing left that could still report
     assert [kind for kind, _ in said] == ["finished"]
     with pytest.raises(RecordingError, match="started already"):
         recorder.start()
@@ -178,8 +184,7 @@ def test_max_seconds_stops_it_on_its_own(qtbot, label, tmp_path):
     kind, message = said[0]
     assert kind == "finished" and "stopped at its 0.5 s limit" in message
     assert recorder.frames == 5 and not recorder.recording
-    qtbot.wait(300)  # no more frames after the limit
-    assert recorder.frames == 5
+    assert not recorder._timer.isActive()  # its clock is stopped: no frame can come after the limit
     assert len(gif_frames(path)[1]) == 5
 
 
@@ -228,9 +233,11 @@ def test_frames_follow_the_clock_when_the_encoder_falls_behind(qtbot, label, tmp
     monkeypatch.setattr(rec_module, "QUEUE_BYTES", 1)  # any frame waiting: skip the grab
     path = tmp_path / "clip.gif"
     recorder = Recorder(label, path, fps=10)
+    began = time.perf_counter()
     kind, message = record(qtbot, recorder, 1.0)
+    took = time.perf_counter() - began
     assert kind == "finished" and "repeat the one before" in message
-    assert 9 <= recorder.frames <= 11  # the clip is as long as the recording took
+    assert recorder.frames <= took * 10 + 1  # the clip is as long as the recording took, repeats included
     assert len(gif_frames(path)[1]) == recorder.frames
 
 
@@ -288,7 +295,7 @@ def test_mp4_cancelled_leaves_nothing(qtbot, label, tmp_path):
     recorder = Recorder(label, tmp_path / "clip.mp4")
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(300)
+    frames_recorded(qtbot, recorder, 2)
     recorder.cancel()
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
     assert said[0][0] == "failed" and not list(tmp_path.iterdir())
@@ -387,7 +394,7 @@ def test_cancel_saves_nothing(qtbot, label, tmp_path):
     recorder = Recorder(label, path)
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(200)
+    frames_recorded(qtbot, recorder, 2)
     recorder.cancel()
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
     assert said[0][0] == "failed" and "cancelled" in said[0][1]
@@ -399,7 +406,7 @@ def test_close_while_recording_saves_and_joins(qtbot, label, tmp_path):
     recorder = Recorder(label, path)
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(300)
+    frames_recorded(qtbot, recorder, 2)
     recorder.close()
     assert said and said[0][0] == "finished"  # told before close() returns
     assert not Recorder.running() and len(gif_frames(path)[1]) == recorder.frames
@@ -415,7 +422,7 @@ def test_a_deleted_view_stops_the_recording(qtbot, tmp_path):
     recorder = Recorder(widget, path)
     said = outcome(recorder)
     recorder.start()
-    qtbot.wait(250)
+    frames_recorded(qtbot, recorder, 2)
     shiboken6.delete(widget)
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
     assert said[0][0] == "finished" and "recorded view was closed" in said[0][1]

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
+from waits import drawn_after_fence
 
 from minidl.checkpoint import read_experiment
 from minidl.data import DATASETS
@@ -681,8 +682,8 @@ def test_play_on_a_diverged_network_keeps_its_explanation(window, qtbot, tmp_pat
     window.play_button.click()  # a user tries to go on
     qtbot.waitUntil(lambda: not window.session.playing)
     wait_snapshot(qtbot, window, lambda s: not s.playing)
-    qtbot.wait(200)  # the worker's answer is drawn
-    assert window.last_snapshot.status == "diverged" and window.last_snapshot.steps == steps
+    answer = drawn_after_fence(qtbot, window)  # the worker's answer to that Play is drawn
+    assert answer.status == "diverged" and answer.steps == steps and not answer.playing
     assert window.play_button.text() == "Play"
     label = window.metrics_label.text()
     assert window.banner.isVisible() or "banner" not in label, f"the status bar says {label!r}; the banner is hidden"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from minidl.spec import Spec
 from minidl_gui.grid import GRID_RESOLUTION
 from minidl_gui.session import Session
@@ -98,8 +100,11 @@ def test_heatmap_is_recomputed_when_the_model_changes():
     assert session.snapshot().grid is first  # nothing trained: the same grid
     session.play()
     run_until(session, lambda: session.trainer.epoch >= 1)
-    time.sleep(4 * session._grid_seconds + 0.01)  # past the throttle: a grid costs at most a quarter of the time
-    assert session.snapshot().grid is not first
+    session.pause()  # paused: the picture is the network as it now is, whatever the throttle while playing
+    session.advance(0.001)
+    paused = session.snapshot().grid
+    assert paused is not first and not np.array_equal(paused, first)
+    assert session.snapshot().grid is paused  # and nothing trained since: the same grid
 
 
 def test_history_arrays_are_reused_until_an_epoch_ends():

@@ -8,6 +8,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
+from waits import drawn_after_fence
 
 from minidl.resume import read_session, restore_trainer
 from minidl_gui.defaults import LAUNCH_SPEC
@@ -100,8 +101,7 @@ def test_csv_export_and_import_round_trip_and_a_bad_file_changes_nothing(window,
     assert (
         window.banner.isVisible() and "line 3" in window.banner.label.text() and "0 or 1" in window.banner.label.text()
     )
-    qtbot.wait(200)
-    assert window.last_snapshot.data_version == version
+    assert drawn_after_fence(qtbot, window).data_version == version  # the worker looked: no new points came
     assert np.array_equal(window.session.points()[0], after.x_train)
 
 
@@ -166,8 +166,8 @@ def test_a_bad_or_truncated_session_says_why_and_changes_nothing(window, qtbot, 
         window.banner.hide()
         assert not window.open_session(bad)
         assert window.banner.isVisible() and str(bad.name) in window.banner.label.text()
-    qtbot.wait(200)
-    assert window.session.spec == SMALL and window.last_snapshot.steps == before.steps
+    after = drawn_after_fence(qtbot, window)  # every request made is applied: none of them was a session
+    assert window.session.spec == SMALL and after.steps == before.steps and after.spec == before.spec
 
 
 def test_copy_and_paste_a_set_up_round_trip(window, qtbot):
@@ -220,7 +220,7 @@ def test_a_short_recording_makes_a_gif_with_the_expected_frames(window, qtbot, t
     assert window.start_recording(path, fps=10)
     assert window.recording_label.isVisible()
     window.toggle_play()
-    qtbot.wait(1500)
+    qtbot.waitUntil(lambda: window.recorder.frames >= 12, timeout=20000)  # 1.2 s of frames at 10 fps
     frames = window.recorder.frames
     window.stop_recording()
     window.toggle_play()
