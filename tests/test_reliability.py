@@ -143,7 +143,7 @@ def settle(window, qtbot, timeout=30000) -> None:
         return s is not None and s.spec == window.session.spec and not s.playing and not window.session.playing
 
     qtbot.waitUntil(caught_up, timeout=timeout)
-    qtbot.wait(30)  # anything still queued (a reset) is applied by now
+    drawn_after_fence(qtbot, window, timeout)  # anything still queued (a reset) is applied by now
     qtbot.waitUntil(caught_up, timeout=timeout)
 
 
