@@ -285,21 +285,19 @@ class Lecturer:
 
     # ---- files and set-ups -------------------------------------------------------------------------
     def files(self) -> None:
+        """Save a file, or open the one saved (an experiment, a session, a model), or points, or a plot."""
         window, folder = self.window, self.folder
-        choice = self.rng.randrange(8)
-        if choice == 0:
-            window.save_experiment(folder / "experiment.json")
-        elif choice == 1 and (folder / "experiment.json").exists():
-            window.open_experiment(folder / "experiment.json")
-        elif choice == 2:
-            window.save_session(folder / "lecture.minidl")
-        elif choice == 3 and (folder / "lecture.minidl").exists():
-            window.open_session(folder / "lecture.minidl")
-        elif choice == 4:
-            window.save_model(folder / "model.pt")
-        elif choice == 5 and (folder / "model.pt").exists():
-            window.open_experiment(folder / "model.pt")
-        elif choice == 6:
+        kinds = (
+            ("experiment.json", window.save_experiment, window.open_experiment),
+            ("lecture.minidl", window.save_session, window.open_session),
+            ("model.pt", window.save_model, window.open_experiment),
+        )
+        choice = self.rng.randrange(len(kinds) + 2)
+        if choice < len(kinds):
+            name, save, open_ = kinds[choice]
+            path = folder / name
+            open_(path) if path.exists() and self.rng.random() < 0.5 else save(path)
+        elif choice == len(kinds):
             window.export_points(folder / "points.csv")
             if self.rng.random() < 0.5:
                 window.import_points(folder / "points.csv")
