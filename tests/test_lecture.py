@@ -313,7 +313,9 @@ def test_the_diverging_lesson_shows_the_way_out(window, qtbot):
     lesson = next(lesson for lesson in LESSONS if lesson.expect == "diverges")
     window.load_lesson(lesson)
     window.toggle_play()
-    qtbot.waitUntil(lambda: window.last_snapshot.status == "diverged", timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.last_snapshot is not None and window.last_snapshot.status == "diverged", timeout=20000
+    )
     qtbot.waitUntil(window.banner.isVisible)
     assert "diverged" in window.metrics_label.text()
 
