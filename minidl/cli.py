@@ -14,12 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from minidl.checkpoint import read_spec, save_model
-from minidl.files import FileProblem, check_writable, write_atomic, write_text_atomic
 from minidl.params import Param, Registry, SpecError
 from minidl.progress import ProgressBar, format_seconds
 from minidl.registry import DATASETS, INITS, LAYERS, LOSSES, OPTIMIZERS
 from minidl.spec import CONFIGS, FIELDS, OPTIMIZER_OPTIONS, REPORT, Spec, make_trainer
+from minidl.storage.checkpoint import read_spec, save_model
+from minidl.storage.files import FileProblem, check_writable, write_atomic, write_text_atomic
 from minidl.train import DEFAULT_THREADS, Trainer
 
 REPORT_FIGURES = {"train": 97.3, "test": 96.2}  # the report, mean of 50 runs

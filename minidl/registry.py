@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from minidl.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from minidl.data import DATASETS, DatasetEntry
-from minidl.init import INITS
-from minidl.linear import Linear
-from minidl.loss import LossCrossEntropy, LossMSE
+from minidl.nn.activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from minidl.nn.init import INITS
+from minidl.nn.linear import Linear
+from minidl.nn.loss import LossCrossEntropy, LossMSE
 from minidl.optim import SGD, Adam
 from minidl.params import Entry, Param, Registry
 

@@ -30,11 +30,11 @@ from typing import Any
 
 import torch
 
-from minidl.container import Sequential
 from minidl.data import CLASSES, INPUT_DIM, NOISE, Split, train_test_split
-from minidl.ensemble import EnsembleLinear
-from minidl.linear import Linear
-from minidl.module import Module
+from minidl.nn.container import Sequential
+from minidl.nn.ensemble import EnsembleLinear
+from minidl.nn.linear import Linear
+from minidl.nn.module import Module
 from minidl.optim import Optimizer
 from minidl.params import Param, SpecError, mapping, quoted
 from minidl.registry import DATASETS, INITS, LAYERS, LINEAR, LOSSES, OPTIMIZERS

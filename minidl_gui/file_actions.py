@@ -19,11 +19,11 @@ import torch
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
-from minidl.checkpoint import read_experiment_progress
-from minidl.files import FileProblem, check_writable, new_file_mode, write_text_atomic
 from minidl.params import SpecError
-from minidl.points import Points, read_points_csv, write_points_csv
-from minidl.resume import read_session
+from minidl.storage.checkpoint import read_experiment_progress
+from minidl.storage.files import FileProblem, check_writable, new_file_mode, write_text_atomic
+from minidl.storage.points import Points, read_points_csv, write_points_csv
+from minidl.storage.resume import read_session
 from minidl_gui.limits import MAX_LIVE_FILE_BYTES, MAX_LIVE_POINTS, check_live
 from minidl_gui.recorder import Recorder, RecordingError
 from minidl_gui.setup_text import parse_setup_text, setup_text

@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from minidl.checkpoint import Progress
 from minidl.params import SpecError
 from minidl.registry import LR
-from minidl.resume import SavedSession
 from minidl.spec import Layer, Spec
+from minidl.storage.checkpoint import Progress
+from minidl.storage.resume import SavedSession
 from minidl_gui.defaults import LAUNCH_SPEC
 from minidl_gui.file_actions import FileActions
 from minidl_gui.grid import GRID_RESOLUTION

@@ -47,7 +47,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from minidl.files import FileProblem, check_writable, new_file_mode
+from minidl.storage.files import FileProblem, check_writable, new_file_mode
 
 try:
     from PIL import GifImagePlugin, Image

@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from minidl.checkpoint import Progress, save_model
 from minidl.cli import write_history
 from minidl.data import Split
 from minidl.params import Param
-from minidl.resume import SavedSession, restore_trainer, save_session
 from minidl.spec import Spec, make_trainer
+from minidl.storage.checkpoint import Progress, save_model
+from minidl.storage.resume import SavedSession, restore_trainer, save_session
 from minidl.train import Trainer
 from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
 from minidl_gui.probe import Probe, Prober

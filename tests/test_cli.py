@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from minidl.checkpoint import load_model
+from minidl.storage.checkpoint import load_model
 
 SMALL = ["--n-train", "100", "--n-test", "100", "--layers", "linear:8,tanh"]
 

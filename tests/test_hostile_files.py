@@ -28,11 +28,11 @@ from hostile import QUICK_S, assert_plain, unblock_fifo, within
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import minidl.checkpoint as checkpoint
-from minidl.checkpoint import ZIP_MAGIC, read_experiment, read_model, read_spec, save_model
-from minidl.files import FileProblem, write_atomic, write_text_atomic
+import minidl.storage.checkpoint as checkpoint
 from minidl.params import SpecError
 from minidl.spec import Layer, Spec, make_model
+from minidl.storage.checkpoint import ZIP_MAGIC, read_experiment, read_model, read_spec, save_model
+from minidl.storage.files import FileProblem, write_atomic, write_text_atomic
 
 SMALL = Spec().replace(n_train=50, n_test=50, layers=[Layer.make("linear", units=4), Layer.make("tanh")])
 

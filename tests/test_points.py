@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minidl.data import Split
-from minidl.files import FileProblem
-from minidl.points import (
+from minidl.spec import Spec, make_trainer
+from minidl.storage.files import FileProblem
+from minidl.storage.points import (
     MARGIN,
     Points,
     read_points_csv,
@@ -22,7 +23,6 @@ from minidl.points import (
     split_points,
     write_points_csv,
 )
-from minidl.spec import Spec, make_trainer
 
 
 def read_text(tmp_path, text: str | bytes, max_points: int = 1000, name: str = "points.csv", **options):

@@ -29,12 +29,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 from waits import drawn_after_fence
 
-from minidl.checkpoint import read_experiment
 from minidl.data import DATASETS
-from minidl.linear import Linear
+from minidl.nn.linear import Linear
 from minidl.params import SpecError
 from minidl.registry import INITS, LAYERS, LINEAR, LOSSES, LR, OPTIMIZERS
 from minidl.spec import FIELDS, Layer, Spec
+from minidl.storage.checkpoint import read_experiment
 from minidl_gui.limits import check_live, points_range
 from minidl_gui.widgets.lr_control import TICKS_PER_DECADE
 

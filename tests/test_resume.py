@@ -16,8 +16,12 @@ from hostile import QUICK_S, assert_plain, within
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import minidl.resume as resume
-from minidl.checkpoint import (
+import minidl.storage.resume as resume
+from minidl.data import Split
+from minidl.optim import StateError
+from minidl.params import SpecError
+from minidl.spec import Spec, make_model, make_trainer
+from minidl.storage.checkpoint import (
     Progress,
     read_experiment,
     read_experiment_progress,
@@ -25,12 +29,8 @@ from minidl.checkpoint import (
     read_progress,
     save_model,
 )
-from minidl.data import Split
-from minidl.files import FileProblem
-from minidl.optim import StateError
-from minidl.params import SpecError
-from minidl.resume import Session, read_session, restore_trainer, save_session
-from minidl.spec import Spec, make_model, make_trainer
+from minidl.storage.files import FileProblem
+from minidl.storage.resume import Session, read_session, restore_trainer, save_session
 from minidl.train import DataError, EpochRecord, Trainer
 
 LAYERS = [{"type": "linear", "units": 6}, {"type": "tanh"}, {"type": "linear", "units": 5}, {"type": "relu"}]

@@ -163,8 +163,8 @@ def test_a_refused_edit_changes_nothing():
 
 
 def test_save_is_served_by_the_worker_side_with_the_trained_spec(tmp_path):
-    from minidl.checkpoint import read_model
-    from minidl.files import FileProblem
+    from minidl.storage.checkpoint import read_model
+    from minidl.storage.files import FileProblem
 
     session = Session(SMALL)
     session.step_epoch()

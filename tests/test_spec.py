@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import minidl
-from minidl.checkpoint import load_model, save_model
 from minidl.spec import BEST, REPORT, Layer, Spec, SpecError, build
+from minidl.storage.checkpoint import load_model, save_model
 
 
 def test_default_spec_is_the_report_net():

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from waits import drawn_after_fence
 
-from minidl.resume import read_session, restore_trainer
+from minidl.storage.resume import read_session, restore_trainer
 from minidl_gui.defaults import LAUNCH_SPEC
 from minidl_gui.setup_text import setup_text
 

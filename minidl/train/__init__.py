@@ -21,10 +21,10 @@ from torch import Tensor
 
 from minidl._checks import positive_int
 from minidl.data import CLASSES, INPUT_DIM, Split
-from minidl.ensemble import EnsembleLinear
-from minidl.linear import Linear
-from minidl.loss import one_hot
-from minidl.module import Module
+from minidl.nn.ensemble import EnsembleLinear
+from minidl.nn.linear import Linear
+from minidl.nn.loss import one_hot
+from minidl.nn.module import Module
 from minidl.optim import Optimizer, StateError, described
 from minidl.params import Param
 

@@ -28,13 +28,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from minidl.checkpoint import FORMAT as MODEL_FORMAT
-from minidl.checkpoint import ZIP_MAGIC, load_plain
 from minidl.data import Split
-from minidl.files import MAX_MODEL_BYTES, FileProblem, read_bytes, write_atomic
 from minidl.optim import described
 from minidl.params import SpecError
 from minidl.spec import Spec, make_model, make_trainer
+from minidl.storage.checkpoint import FORMAT as MODEL_FORMAT
+from minidl.storage.checkpoint import ZIP_MAGIC, load_plain
+from minidl.storage.files import MAX_MODEL_BYTES, FileProblem, read_bytes, write_atomic
 from minidl.train import DataError, StateError, Trainer, check_split
 
 FORMAT, VERSION = "minidl-session", 1

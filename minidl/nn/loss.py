@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from minidl.module import Module
+from minidl.nn.module import Module
 
 REDUCTIONS = ("sum", "mean")
 

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from minidl._checks import positive_float, real_number
-from minidl.module import Module
+from minidl.nn.module import Module
 
 __all__ = ["GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh"]
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from minidl.container import Sequential
-from minidl.files import MAX_MODEL_BYTES, MAX_TEXT_BYTES, FileProblem, read_bytes, write_atomic
-from minidl.module import Module
+from minidl.nn.container import Sequential
+from minidl.nn.module import Module
 from minidl.optim import described
 from minidl.params import SpecError
 from minidl.spec import Spec, make_model
+from minidl.storage.files import MAX_MODEL_BYTES, MAX_TEXT_BYTES, FileProblem, read_bytes, write_atomic
 from minidl.train import EpochRecord, StateError, Trainer
 
 FORMAT, VERSION = "minidl-model", 1

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from torch import Tensor
 
-from minidl.module import Module
+from minidl.nn.module import Module
 
 _WRAPPED = (ValueError, TypeError, RuntimeError)
 

@@ -6,8 +6,8 @@ import torch
 from torch import Tensor
 
 from minidl._checks import float_dtype, input_tensor, positive_int
-from minidl.init import INITS
-from minidl.module import Module
+from minidl.nn.init import INITS
+from minidl.nn.module import Module
 from minidl.params import quoted
 
 
@@ -37,7 +37,7 @@ class Linear(Module):
 
     Shapes: input `(N, in_dim)` (or `(*, in_dim)`), output `(N, out_dim)`.
     `weight` is `(out_dim, in_dim)` as in PyTorch, `bias` is `(out_dim,)`.
-    `init`: a name from `minidl.init.INITS`: `"default"` (PyTorch's U(-1/sqrt(in_dim),
+    `init`: a name from `minidl.nn.init.INITS`: `"default"` (PyTorch's U(-1/sqrt(in_dim),
     1/sqrt(in_dim)) for weight and bias), `"xavier"`, `"he"`, `"zeros"` or `"normal"` (N(0, 1)).
     """
 

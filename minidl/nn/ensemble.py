@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 
 from minidl._checks import float_dtype, input_tensor, positive_int
-from minidl.linear import Linear
-from minidl.module import Module
+from minidl.nn.linear import Linear
+from minidl.nn.module import Module
 
 
 class EnsembleLinear(Module):

@@ -40,8 +40,8 @@ from torch import Tensor
 
 from minidl._checks import argument, positive_int
 from minidl.data import CLASSES, INPUT_DIM, Split
-from minidl.files import FileProblem, read_bytes, write_text_atomic
 from minidl.params import Param, quoted
+from minidl.storage.files import FileProblem, read_bytes, write_text_atomic
 
 MAX_POINTS_BYTES = 16 << 20  # ~300,000 points written with full precision
 MARGIN = 0.02  # rescaled points fill [MARGIN, 1 - MARGIN]²

@@ -1,0 +1,1 @@
+"""What minidl reads and writes: bounded reads and atomic writes of user files, models, sessions, points."""
