@@ -34,8 +34,8 @@ from PySide6.QtWidgets import QApplication
 
 from minidl.spec import Spec, make_trainer
 from minidl.train import DEFAULT_THREADS, set_threads
-from minidl_gui.limits import MAX_LIVE_PARAMETERS
-from minidl_gui.main_window import LAUNCH_SPEC, MainWindow
+from minidl_gui._qt.main_window import LAUNCH_SPEC, MainWindow
+from minidl_gui.components.limits import MAX_LIVE_PARAMETERS
 
 
 class Lateness:

@@ -10,7 +10,7 @@ __all__ = ["MainWindow"]
 
 def __getattr__(name: str):
     if name == "MainWindow":
-        from minidl_gui.main_window import MainWindow
+        from minidl_gui._qt.main_window import MainWindow
 
         return MainWindow
     raise AttributeError(f"module 'minidl_gui' has no attribute {name!r}")

@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from minidl.train import DEFAULT_THREADS, set_threads
-    from minidl_gui.main_window import MainWindow
-    from minidl_gui.worker import TrainingWorker
+    from minidl_gui._qt.main_window import MainWindow
+    from minidl_gui._qt.worker import TrainingWorker
 
     set_threads(DEFAULT_THREADS)  # small tensors: one thread is fastest and leaves a core to the GUI
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)

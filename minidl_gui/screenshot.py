@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from minidl.train import DEFAULT_THREADS, set_threads
-    from minidl_gui.icon import icon_pixmap
-    from minidl_gui.main_window import LAUNCH_SPEC, MainWindow
+    from minidl_gui._qt.icon import icon_pixmap
+    from minidl_gui._qt.main_window import LAUNCH_SPEC, MainWindow
 
     set_threads(DEFAULT_THREADS)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def lecture_shots(app, args, remembered) -> int:
     """A lesson on a 1024x768 projector, then the same in presentation mode (F11)."""
-    from minidl_gui.lessons import LESSONS
-    from minidl_gui.main_window import MainWindow
+    from minidl_gui._qt.main_window import MainWindow
+    from minidl_gui.components.lessons import LESSONS
 
     def settle(seconds: float) -> None:
         end = time.monotonic() + seconds

@@ -54,16 +54,16 @@ def no_dangling_training_threads():
     yield
     import sys
 
-    if "minidl_gui.worker" not in sys.modules:
+    if "minidl_gui._qt.worker" not in sys.modules:
         return
-    from minidl_gui.worker import TrainingWorker
+    from minidl_gui._qt.worker import TrainingWorker
 
     dangling = TrainingWorker.running()
     for worker in dangling:
         worker.stop(2000)
     assert not dangling, f"{len(dangling)} training thread(s) left running"
-    if "minidl_gui.recorder" in sys.modules:  # a recording's encoder thread, likewise
-        from minidl_gui.recorder import Recorder
+    if "minidl_gui._qt.recorder" in sys.modules:  # a recording's encoder thread, likewise
+        from minidl_gui._qt.recorder import Recorder
 
         recording = Recorder.running()
         for recorder in recording:

@@ -13,7 +13,7 @@ from waits import drawn_after_fence, steps_across_fence
 
 import minidl
 from minidl.spec import Layer
-from minidl_gui.worker import FRAME_RATE
+from minidl_gui._qt.worker import FRAME_RATE
 
 
 def choose(combo, name: str) -> None:
@@ -203,8 +203,8 @@ def test_snapshots_are_rate_limited_and_coalesced(window, qtbot):
 
 
 def test_dangling_worker_is_detected(qtbot):
-    from minidl_gui.session import Session
-    from minidl_gui.worker import TrainingWorker
+    from minidl_gui._qt.worker import TrainingWorker
+    from minidl_gui.components.session import Session
 
     worker = TrainingWorker(Session())
     worker.start()
@@ -331,7 +331,7 @@ def test_a_network_too_big_for_live_training_is_refused_with_the_reason(window):
 
 def test_every_registry_entry_has_its_control(window):
     from minidl.registry import DATASETS, INITS, LAYERS, LOSSES, OPTIMIZERS
-    from minidl_gui.widgets.layer_editor import pascal
+    from minidl_gui._qt.widgets.layer_editor import pascal
 
     for name, entry in LAYERS.items():
         button = window.findChild(QPushButton, f"add{pascal(name)}Button")

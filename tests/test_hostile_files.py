@@ -270,7 +270,7 @@ def test_the_app_refuses_a_hostile_file_and_changes_nothing(window, tmp_path, ma
 
 
 def test_the_app_refuses_a_file_over_its_size_limit(window, tmp_path):
-    from minidl_gui.limits import MAX_LIVE_FILE_BYTES
+    from minidl_gui.components.limits import MAX_LIVE_FILE_BYTES
 
     path = tmp_path / "enormous.pt"
     with open(path, "wb") as handle:
@@ -288,7 +288,7 @@ def test_the_app_accepts_a_spec_with_a_byte_order_mark(window, tmp_path):
 
 @pytest.mark.parametrize("shape", ["64x1024", "n_train_1e6"])
 def test_the_app_refuses_a_model_file_too_big_to_train_live(window, tmp_path, shape):
-    from minidl_gui.limits import MAX_LIVE_PARAMETERS, MAX_LIVE_POINTS
+    from minidl_gui.components.limits import MAX_LIVE_PARAMETERS, MAX_LIVE_POINTS
 
     if shape == "64x1024":
         spec = Spec().replace(layers=[Layer.make("linear", units=1024)] * 64)

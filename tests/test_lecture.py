@@ -18,10 +18,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from minidl_gui import MainWindow
-from minidl_gui.defaults import LAUNCH_SPEC
-from minidl_gui.lessons import LESSONS
-from minidl_gui.look import PRESENTATION, Look
-from minidl_gui.session import SLOW_MOTION
+from minidl_gui.components.defaults import LAUNCH_SPEC
+from minidl_gui.components.lessons import LESSONS
+from minidl_gui.components.look import PRESENTATION, Look
+from minidl_gui.components.session import SLOW_MOTION
 
 SMALL = LAUNCH_SPEC.replace(n_train=200, n_test=100)
 
@@ -33,7 +33,7 @@ FIT_SCRIPT = textwrap.dedent(
     app = QApplication([])
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     from minidl_gui import MainWindow
-    from minidl_gui.lessons import LESSONS
+    from minidl_gui.components.lessons import LESSONS
 
     def settle(seconds=0.4):
         end = time.monotonic() + seconds
@@ -358,7 +358,7 @@ def test_settings_persist_across_two_windows(qtbot):
 
 
 def test_a_remembered_set_up_the_app_cannot_use_falls_back_to_the_default(qtbot, isolated_settings):
-    from minidl_gui.settings import SETUP, app_settings, write_json
+    from minidl_gui._qt.settings import SETUP, app_settings, write_json
 
     write_json(app_settings(), SETUP, {"layers": "nonsense"})
     window = MainWindow()
@@ -370,7 +370,7 @@ def test_a_remembered_set_up_the_app_cannot_use_falls_back_to_the_default(qtbot,
 
 
 def test_a_hand_edited_settings_file_never_stops_the_app_from_starting(qtbot, isolated_settings):
-    from minidl_gui.settings import GEOMETRY, LOOK, RUN, STATE, app_settings
+    from minidl_gui._qt.settings import GEOMETRY, LOOK, RUN, STATE, app_settings
 
     settings = app_settings()
     settings.setValue(GEOMETRY, "hello")

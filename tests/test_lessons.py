@@ -14,8 +14,8 @@ import pytest
 from minidl.registry import LINEAR
 from minidl.spec import OptimizerSpec, Spec, make_trainer
 from minidl.train import EpochRecord, Trainer
-from minidl_gui.lessons import LESSONS, Lesson
-from minidl_gui.limits import check_live
+from minidl_gui.components.lessons import LESSONS, Lesson
+from minidl_gui.components.limits import check_live
 
 EXPECTATIONS = {"learns", "fails", "slow", "diverges", "vanishes", "overfits", "faster-than-sgd"}
 VIEWS = {None, "networkDock", "healthDock", "hiddenDock"}
@@ -74,7 +74,7 @@ def test_the_menu_is_well_formed():
 
 
 def test_lessons_import_without_qt():
-    code = "import sys, minidl_gui.lessons; sys.exit(any(m.split('.')[0] == 'PySide6' for m in sys.modules))"
+    code = "import sys, minidl_gui.components.lessons; sys.exit(any(m.split('.')[0] == 'PySide6' for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

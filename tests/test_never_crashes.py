@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QGraphicsScene
 from waits import drawn_after_fence, steps_across_fence
 
 from minidl.spec import Spec
-from minidl_gui.lessons import LESSONS
-from minidl_gui.probe import Prober
+from minidl_gui.components.lessons import LESSONS
+from minidl_gui.components.probe import Prober
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = Spec.from_dict(
@@ -37,9 +37,9 @@ HEALTH_SCRIPT = textwrap.dedent(
     import numpy as np
     from PySide6.QtWidgets import QApplication
     app = QApplication([])
-    from minidl_gui.defaults import LAUNCH_SPEC
-    from minidl_gui.lessons import LESSONS
-    from minidl_gui.widgets.health_view import HealthView
+    from minidl_gui.components.defaults import LAUNCH_SPEC
+    from minidl_gui.components.lessons import LESSONS
+    from minidl_gui._qt.widgets.health_view import HealthView
 
     def pump(seconds=0.1):
         end = time.monotonic() + seconds
@@ -93,7 +93,7 @@ def test_every_plot_of_the_window_keeps_no_scene_index(window):
 def test_a_plot_with_an_index_keeps_pyqtgraph_clipping():
     from PySide6.QtWidgets import QGraphicsItem
 
-    from minidl_gui.widgets.plot_style import Plot, style_plot
+    from minidl_gui._qt.widgets.plot_style import Plot, style_plot
 
     flag = QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape
     plain, ours = pg.PlotWidget(), Plot()

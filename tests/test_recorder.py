@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QLabel
 
-from minidl_gui import recorder as rec_module
-from minidl_gui.recorder import Recorder, RecordingError, find_ffmpeg
+from minidl_gui._qt import recorder as rec_module
+from minidl_gui._qt.recorder import Recorder, RecordingError, find_ffmpeg
 
 COLOURS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#bcbd22"]
 
@@ -430,7 +430,7 @@ def test_a_deleted_view_stops_the_recording(qtbot, tmp_path):
 
 
 def test_a_view_that_changed_size_is_fitted_without_distortion():
-    from minidl_gui.recorder import _compose
+    from minidl_gui._qt.recorder import _compose
 
     wide = np.zeros((50, 100, 3), dtype=np.uint8)  # a plot half as tall as the first frame was
     frame = _compose([wide], 1.0, (100, 100))

@@ -35,8 +35,8 @@ from minidl.params import SpecError
 from minidl.registry import INITS, LAYERS, LINEAR, LOSSES, LR, OPTIMIZERS
 from minidl.spec import FIELDS, Layer, Spec
 from minidl.storage.checkpoint import read_experiment
-from minidl_gui.limits import check_live, points_range
-from minidl_gui.widgets.lr_control import TICKS_PER_DECADE
+from minidl_gui._qt.widgets.lr_control import TICKS_PER_DECADE
+from minidl_gui.components.limits import check_live, points_range
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERNAL_ERROR = "Training stopped on an internal error"

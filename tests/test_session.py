@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from minidl.spec import Spec
-from minidl_gui.grid import GRID_RESOLUTION
-from minidl_gui.session import Session
+from minidl_gui.components.grid import GRID_RESOLUTION
+from minidl_gui.components.session import Session
 
 SMALL = Spec.from_dict(
     {"dataset": {"n_train": 100, "n_test": 100}, "layers": [{"type": "linear", "units": 8}, {"type": "tanh"}]}
@@ -184,7 +184,7 @@ def test_save_is_served_by_the_worker_side_with_the_trained_spec(tmp_path):
 def test_the_score_is_the_apps_and_rows_are_y():
     import torch
 
-    from minidl_gui.grid import class_one_score, grid_points
+    from minidl_gui.components.grid import class_one_score, grid_points
 
     points = grid_points(4)
     assert points[1].tolist() == [0.375, 0.125] and points[4].tolist() == [0.125, 0.375]  # row-major, rows are y

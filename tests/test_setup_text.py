@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from minidl.params import SpecError
 from minidl.spec import ORIGINAL, REPORT, Spec
-from minidl_gui.lessons import LESSONS
-from minidl_gui.setup_text import MAX_TEXT, PREFIX, parse_setup_text, setup_text
+from minidl_gui.components.lessons import LESSONS
+from minidl_gui.components.setup_text import MAX_TEXT, PREFIX, parse_setup_text, setup_text
 
 
 @pytest.mark.parametrize("spec", [Spec(), REPORT, ORIGINAL, *(lesson.spec for lesson in LESSONS)])

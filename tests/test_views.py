@@ -9,8 +9,8 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from minidl.spec import Spec
-from minidl_gui.grid import grid_points
-from minidl_gui.widgets.network_view import MAX_CONNECTIONS
+from minidl_gui._qt.widgets.network_view import MAX_CONNECTIONS
+from minidl_gui.components.grid import grid_points
 
 SMALL = Spec.from_dict(
     {

@@ -11,8 +11,8 @@ from PySide6.QtGui import QGuiApplication, QImage
 from waits import drawn_after_fence
 
 from minidl.storage.resume import read_session, restore_trainer
-from minidl_gui.defaults import LAUNCH_SPEC
-from minidl_gui.setup_text import setup_text
+from minidl_gui.components.defaults import LAUNCH_SPEC
+from minidl_gui.components.setup_text import setup_text
 
 SMALL = LAUNCH_SPEC.replace(n_train=200, n_test=100, batch_size=20)
 
@@ -268,7 +268,7 @@ def test_a_save_asked_for_just_before_closing_is_written(qtbot, tmp_path):
 
 
 def test_a_pinned_neuron_gives_way_to_a_new_set_up(window, qtbot):
-    from minidl_gui.lessons import LESSONS
+    from minidl_gui.components.lessons import LESSONS
 
     window.apply_spec(SMALL)
     window.view_docks["networkDock"].show()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from minidl_gui.look import Look
+from minidl_gui.components.look import Look
 
 _base_point_size: float | None = None  # the application's font size before any look: scaled from it
 

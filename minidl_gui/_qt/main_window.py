@@ -41,29 +41,29 @@ from minidl.registry import LR
 from minidl.spec import Layer, Spec
 from minidl.storage.checkpoint import Progress
 from minidl.storage.resume import SavedSession
-from minidl_gui.defaults import LAUNCH_SPEC
-from minidl_gui.file_actions import FileActions
-from minidl_gui.grid import GRID_RESOLUTION
-from minidl_gui.icon import app_icon
-from minidl_gui.lessons import LESSONS, Lesson
-from minidl_gui.limits import check_live
-from minidl_gui.look import PALETTE_NAMES, THEMES, Look
-from minidl_gui.session import PACES, STOP_ACCURACY, Session, Snapshot
-from minidl_gui.settings import GEOMETRY, LOOK, PLOTS, RUN, SETUP, STATE, app_settings, read_json, write_json
-from minidl_gui.theme import apply_to_app
-from minidl_gui.widgets.banner import Banner
-from minidl_gui.widgets.boundary_plot import BoundaryPlot
-from minidl_gui.widgets.data_settings import DataSettings
-from minidl_gui.widgets.health_view import HealthView
-from minidl_gui.widgets.hidden_view import HiddenLayerView
-from minidl_gui.widgets.layer_editor import LayerEditor
-from minidl_gui.widgets.metric_plot import MetricPlot
-from minidl_gui.widgets.network_view import NetworkView
-from minidl_gui.widgets.paint_tools import PaintTools
-from minidl_gui.widgets.run_settings import RunSettings
-from minidl_gui.widgets.settings_group import weakly
-from minidl_gui.widgets.training_settings import TrainingSettings
-from minidl_gui.worker import TrainingWorker
+from minidl_gui._qt.file_actions import FileActions
+from minidl_gui._qt.icon import app_icon
+from minidl_gui._qt.settings import GEOMETRY, LOOK, PLOTS, RUN, SETUP, STATE, app_settings, read_json, write_json
+from minidl_gui._qt.theme import apply_to_app
+from minidl_gui._qt.widgets.banner import Banner
+from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
+from minidl_gui._qt.widgets.data_settings import DataSettings
+from minidl_gui._qt.widgets.health_view import HealthView
+from minidl_gui._qt.widgets.hidden_view import HiddenLayerView
+from minidl_gui._qt.widgets.layer_editor import LayerEditor
+from minidl_gui._qt.widgets.metric_plot import MetricPlot
+from minidl_gui._qt.widgets.network_view import NetworkView
+from minidl_gui._qt.widgets.paint_tools import PaintTools
+from minidl_gui._qt.widgets.run_settings import RunSettings
+from minidl_gui._qt.widgets.settings_group import weakly
+from minidl_gui._qt.widgets.training_settings import TrainingSettings
+from minidl_gui._qt.worker import TrainingWorker
+from minidl_gui.components.defaults import LAUNCH_SPEC
+from minidl_gui.components.grid import GRID_RESOLUTION
+from minidl_gui.components.lessons import LESSONS, Lesson
+from minidl_gui.components.limits import check_live
+from minidl_gui.components.look import PALETTE_NAMES, THEMES, Look
+from minidl_gui.components.session import PACES, STOP_ACCURACY, Session, Snapshot
 
 LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: readable, and cheap
 LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change

@@ -24,10 +24,10 @@ from minidl.storage.checkpoint import read_experiment_progress
 from minidl.storage.files import FileProblem, check_writable, new_file_mode, write_text_atomic
 from minidl.storage.points import Points, read_points_csv, write_points_csv
 from minidl.storage.resume import read_session
-from minidl_gui.limits import MAX_LIVE_FILE_BYTES, MAX_LIVE_POINTS, check_live
-from minidl_gui.recorder import Recorder, RecordingError
-from minidl_gui.setup_text import parse_setup_text, setup_text
-from minidl_gui.widgets.settings_group import weakly
+from minidl_gui._qt.recorder import Recorder, RecordingError
+from minidl_gui._qt.widgets.settings_group import weakly
+from minidl_gui.components.limits import MAX_LIVE_FILE_BYTES, MAX_LIVE_POINTS, check_live
+from minidl_gui.components.setup_text import parse_setup_text, setup_text
 
 PLOT_FORMATS = "PNG image (*.png);;SVG drawing (*.svg)"
 

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QFormLayout, QWidget
 
 from minidl.registry import INITS, LOSSES, OPTIMIZERS
 from minidl.spec import FIELDS, Spec
-from minidl_gui.widgets.fields import Field
-from minidl_gui.widgets.lr_control import LearningRateControl
-from minidl_gui.widgets.settings_group import Request, SettingsGroup
+from minidl_gui._qt.widgets.fields import Field
+from minidl_gui._qt.widgets.lr_control import LearningRateControl
+from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup
 
 ROWS = (("lr_decay", None), ("loss", LOSSES), ("optimizer", OPTIMIZERS))
 AFTER_OPTIONS = (("batch_size", None), ("init", INITS))

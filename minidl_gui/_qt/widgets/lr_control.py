@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from minidl.registry import LR
-from minidl_gui.widgets.fields import NumberSpin, format_number, keep_shortcuts
-from minidl_gui.widgets.quiet import signals_blocked
+from minidl_gui._qt.widgets.fields import NumberSpin, format_number, keep_shortcuts
+from minidl_gui._qt.widgets.quiet import signals_blocked
 
 TICKS_PER_DECADE = 100
 

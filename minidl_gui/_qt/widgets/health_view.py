@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from minidl.registry import LAYERS
 from minidl.spec import Spec
-from minidl_gui.look import Look
-from minidl_gui.probe import columns
-from minidl_gui.widgets.plot_style import TEXT, Plot, style_plot
+from minidl_gui._qt.widgets.plot_style import TEXT, Plot, style_plot
+from minidl_gui.components.look import Look
+from minidl_gui.components.probe import columns
 
 KIND_COLORS = {"saturated": "#d95f02", "dead": "#7570b3"}  # the bars: stuck near an asymptote, or never positive
 LABELS = {  # title, x, y: short enough for a 1024-pixel screen

@@ -15,8 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 
-from minidl_gui.look import Look
-from minidl_gui.widgets.plot_style import CountingPlot, PixelPath, pen, style_plot
+from minidl_gui._qt.widgets.plot_style import CountingPlot, PixelPath, pen, style_plot
+from minidl_gui.components.look import Look
 
 TAIL_POINTS = 40  # epochs drawn as a tail before the tail joins the body (one full redraw)
 LADDER = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
 from minidl.params import Param, Registry
-from minidl_gui.widgets.quiet import signals_blocked
+from minidl_gui._qt.widgets.quiet import signals_blocked
 
 INT_MAX = 2**31 - 1  # QSpinBox holds a C int
 

@@ -18,9 +18,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
-from minidl_gui.grid import GRID_RESOLUTION
-from minidl_gui.look import Look
-from minidl_gui.widgets.plot_style import CountingPlot, cache, pen, style_plot
+from minidl_gui._qt.widgets.plot_style import CountingPlot, cache, pen, style_plot
+from minidl_gui.components.grid import GRID_RESOLUTION
+from minidl_gui.components.look import Look
 
 CLASSES = 2
 PAINT_SPACING = 0.02  # a drag paints a point every this much of the plane

@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QSlider
 
 from minidl.spec import FIELDS, Spec
-from minidl_gui.session import PACES, SLOW_MOTION, STOP_ACCURACY
-from minidl_gui.widgets.fields import Field, keep_shortcuts
-from minidl_gui.widgets.quiet import signals_blocked
-from minidl_gui.widgets.settings_group import Request, SettingsGroup, weak_request
+from minidl_gui._qt.widgets.fields import Field, keep_shortcuts
+from minidl_gui._qt.widgets.quiet import signals_blocked
+from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup, weak_request
+from minidl_gui.components.session import PACES, SLOW_MOTION, STOP_ACCURACY
 
 
 def pace_text(pace: float | None) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel
 
-from minidl_gui.session import TEST_SHARE
-from minidl_gui.widgets.fields import Field, control_button
+from minidl_gui._qt.widgets.fields import Field, control_button
+from minidl_gui.components.session import TEST_SHARE
 
 
 class PaintTools(QGroupBox):

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLi
 from minidl.data import CLASSES, INPUT_DIM
 from minidl.registry import LAYERS
 from minidl.spec import Layer
-from minidl_gui.widgets.fields import Field, camel, control_button
-from minidl_gui.widgets.quiet import signals_blocked
-from minidl_gui.widgets.settings_group import Request, SettingsGroup
+from minidl_gui._qt.widgets.fields import Field, camel, control_button
+from minidl_gui._qt.widgets.quiet import signals_blocked
+from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup
 
 BUTTON_COLUMNS = 2
 

@@ -6,9 +6,9 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QPushButton
 
 from minidl.registry import DATASETS
 from minidl.spec import FIELDS, Spec
-from minidl_gui.limits import points_range
-from minidl_gui.widgets.fields import Field
-from minidl_gui.widgets.settings_group import Request, SettingsGroup
+from minidl_gui._qt.widgets.fields import Field
+from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup
+from minidl_gui.components.limits import points_range
 
 ROWS = ("dataset", "n_train", "n_test", "noise", "seed")
 

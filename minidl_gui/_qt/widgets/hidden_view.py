@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from minidl.spec import Spec
-from minidl_gui.look import Look
-from minidl_gui.probe import HiddenView, columns
+from minidl_gui.components.look import Look
+from minidl_gui.components.probe import HiddenView, columns
 
 _WRAP = Qt.TextFlag.TextWordWrap
 

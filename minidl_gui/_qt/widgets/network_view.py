@@ -21,9 +21,9 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolButton, QToolTip, QWidget
 
 from minidl.spec import Spec
-from minidl_gui.look import Look
-from minidl_gui.probe import Probe
-from minidl_gui.widgets.settings_group import weak_request
+from minidl_gui._qt.widgets.settings_group import weak_request
+from minidl_gui.components.look import Look
+from minidl_gui.components.probe import Probe
 
 POSITIVE, NEGATIVE = QColor("#b2182b"), QColor("#2166ac")  # the heatmap's red and blue
 MAX_CONNECTIONS = 400

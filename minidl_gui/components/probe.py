@@ -17,7 +17,7 @@ from torch import Tensor
 from minidl.registry import LINEAR
 from minidl.spec import Spec
 from minidl.train import Trainer
-from minidl_gui.grid import grid_points
+from minidl_gui.components.grid import grid_points
 
 MAP_RESOLUTION = 20  # cells a side of a neuron's thumbnail map
 LATTICE_LINES = 11  # lines each way of the lattice drawn in a hidden layer's space

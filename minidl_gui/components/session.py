@@ -42,8 +42,8 @@ from minidl.spec import Spec, make_trainer
 from minidl.storage.checkpoint import Progress, save_model
 from minidl.storage.resume import SavedSession, restore_trainer, save_session
 from minidl.train import Trainer
-from minidl_gui.grid import GRID_RESOLUTION, class_one_score, grid_points
-from minidl_gui.probe import Probe, Prober
+from minidl_gui.components.grid import GRID_RESOLUTION, class_one_score, grid_points
+from minidl_gui.components.probe import Probe, Prober
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
 PROBE_INTERVAL = 0.75  # seconds between two looks inside the network while training...

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from minidl_gui.look import Look
+from minidl_gui.components.look import Look
 
 DEFAULT_LOOK = Look()
 TEXT = DEFAULT_LOOK.text
