@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel
 
 from minidl_gui._qt import recorder as rec_module
 from minidl_gui._qt.recorder import Recorder, RecordingError, find_ffmpeg
+from minidl_gui.components import recording
 
 COLOURS = ["#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#bcbd22"]
 
@@ -215,21 +216,21 @@ def test_several_widgets_side_by_side_heights_matched(qtbot, label, tmp_path):
 
 
 def test_scale_and_sizes_of_later_frames():
-    assert rec_module._frame_size([(101, 161, 3)], 0.5) == (80, 50)
-    assert rec_module._frame_size([(100, 100, 3), (50, 40, 3)], 1.0) == (180, 100)
+    assert recording.frame_size([(101, 161, 3)], 0.5) == (80, 50)
+    assert recording.frame_size([(100, 100, 3), (50, 40, 3)], 1.0) == (180, 100)
     # A view that grew since the first frame is scaled to the first frame's size.
-    frame = rec_module._compose([np.zeros((300, 500, 3), np.uint8)], 1.0, (160, 100))
+    frame = recording.compose([np.zeros((300, 500, 3), np.uint8)], 1.0, (160, 100))
     assert frame.shape == (100, 160, 3) and frame.flags.c_contiguous
 
 
 def test_frames_follow_the_clock_when_the_encoder_falls_behind(qtbot, label, tmp_path, monkeypatch):
-    add = rec_module._GifWriter.add
+    add = recording.GifWriter.add
 
     def slow_add(self, frame):
         time.sleep(0.25)
         add(self, frame)
 
-    monkeypatch.setattr(rec_module._GifWriter, "add", slow_add)
+    monkeypatch.setattr(recording.GifWriter, "add", slow_add)
     monkeypatch.setattr(rec_module, "QUEUE_BYTES", 1)  # any frame waiting: skip the grab
     path = tmp_path / "clip.gif"
     recorder = Recorder(label, path, fps=10)
@@ -253,7 +254,7 @@ def test_missing_encoder_for_mp4_is_refused_at_start(label, tmp_path, monkeypatc
 
 def test_ffmpeg_without_h264_is_refused_at_start(label, tmp_path, monkeypatch):
     monkeypatch.setattr(rec_module, "find_ffmpeg", lambda: "/opt/ffmpeg")
-    monkeypatch.setattr(rec_module, "_ffmpeg_encoders", lambda exe: " V..... mpeg4  MPEG-4 part 2\n")
+    monkeypatch.setattr(recording, "ffmpeg_encoders", lambda exe: " V..... mpeg4  MPEG-4 part 2\n")
     with pytest.raises(RecordingError, match="no libx264"):
         Recorder(label, tmp_path / "clip.mp4").start()
     assert not list(tmp_path.iterdir())
@@ -377,7 +378,7 @@ def test_a_failed_encode_keeps_the_old_file_and_leaves_nothing(qtbot, label, tmp
     def full_disk(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rec_module._GifWriter, step, full_disk)
+    monkeypatch.setattr(recording.GifWriter, step, full_disk)
     recorder = Recorder(label, path)
     kind, message = record(qtbot, recorder, 0.3)
     assert kind == "failed"
@@ -430,10 +431,8 @@ def test_a_deleted_view_stops_the_recording(qtbot, tmp_path):
 
 
 def test_a_view_that_changed_size_is_fitted_without_distortion():
-    from minidl_gui._qt.recorder import _compose
-
     wide = np.zeros((50, 100, 3), dtype=np.uint8)  # a plot half as tall as the first frame was
-    frame = _compose([wide], 1.0, (100, 100))
+    frame = recording.compose([wide], 1.0, (100, 100))
     assert frame.shape == (100, 100, 3)
     dark_rows = np.flatnonzero((frame < 128).all(axis=(1, 2)))
     assert dark_rows.min() == 25 and dark_rows.max() == 74  # centred, not stretched to 100 rows

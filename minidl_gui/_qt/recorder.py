@@ -27,13 +27,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import math
 import numbers
 import os
 import queue
-import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -48,72 +45,29 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from minidl.storage.files import FileProblem, check_writable, new_file_mode
-
-try:
-    from PIL import GifImagePlugin, Image
-except ImportError:  # a dependency; refused with a message at start() rather than breaking the app's import
-    GifImagePlugin = Image = None
+from minidl_gui.components import recording
+from minidl_gui.components.recording import (
+    END,
+    MAX_FPS,
+    MAX_FRAMES,
+    MAX_SECONDS,
+    QUEUE_BYTES,
+    RECORD_FIX,
+    SCALES,
+    SUFFIXES,
+    GifWriter,
+    Mp4Writer,
+    RecordingError,
+    check_ffmpeg,
+    compose,
+    find_ffmpeg,
+    frame_size,
+    size_text,
+)
 
 __all__ = ["MAX_FPS", "MAX_FRAMES", "MAX_SECONDS", "Recorder", "RecordingError", "find_ffmpeg"]
 
-SUFFIXES = (".gif", ".mp4")
-MAX_FPS = 30  # GIF delays are in hundredths of a second, and browsers slow down frames shorter than 20 ms
-MAX_SECONDS = 600.0
-MAX_FRAMES = 6000  # bounds the file too: 10 minutes at 10 fps
-SCALES = (0.1, 2.0)
-QUEUE_BYTES = 64 << 20  # frames waiting for the encoder; past this, grabs are skipped (and repeated)
-RECORD_FIX = 'pip install "minidl[record]" (or install ffmpeg on the PATH)'
 _THREAD_NAME = "minidl-recorder"
-_END = object()  # the queue's last item: finish the file
-
-
-class RecordingError(FileProblem):
-    """A recording could not be started or saved; the message says why in one sentence, and what to do."""
-
-
-def find_ffmpeg() -> str | None:
-    """An ffmpeg executable: the one of `imageio-ffmpeg` if installed, else `ffmpeg` on the PATH, else None."""
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        pass
-    else:
-        with contextlib.suppress(Exception):  # RuntimeError where its binary is missing for this platform
-            exe = imageio_ffmpeg.get_ffmpeg_exe()
-            if exe and os.path.isfile(exe):
-                return exe
-    return shutil.which("ffmpeg")
-
-
-@functools.lru_cache(maxsize=4)
-def _ffmpeg_encoders(exe: str) -> str:
-    no_window = getattr(subprocess, "CREATE_NO_WINDOW", 0)
-    done = subprocess.run(
-        [exe, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=20, creationflags=no_window
-    )
-    return done.stdout
-
-
-def _check_ffmpeg(exe: str) -> None:
-    try:
-        encoders = _ffmpeg_encoders(exe)
-    except (OSError, subprocess.SubprocessError) as error:
-        raise RecordingError(f"cannot run the ffmpeg at {exe} ({error}): {RECORD_FIX}") from None
-    if "libx264" not in encoders:
-        raise RecordingError(
-            f"the ffmpeg at {exe} cannot encode H.264 (it has no libx264): {RECORD_FIX} for one that can, "
-            "or record a .gif"
-        )
-
-
-def _size_text(n: int) -> str:
-    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
-
-
-# -- frames ---------------------------------------------------------------------------------------
 
 
 def _grab(widget: QWidget) -> np.ndarray | None:
@@ -125,183 +79,6 @@ def _grab(widget: QWidget) -> np.ndarray | None:
     width, height, stride = image.width(), image.height(), image.bytesPerLine()
     rows = np.frombuffer(image.constBits(), np.uint8, count=height * stride).reshape(height, stride)
     return rows[:, : width * 3].reshape(height, width, 3).copy()  # a copy: the QImage's memory goes with it
-
-
-def _part_sizes(shapes: Sequence[tuple[int, ...]], scale: float) -> list[tuple[int, int]]:
-    """(width, height) of each part of a frame: side by side at the first one's height, times `scale`."""
-    height = max(1, round(shapes[0][0] * scale))
-    return [(max(1, round(shape[1] * height / shape[0])), height) for shape in shapes]
-
-
-def _frame_size(shapes: Sequence[tuple[int, ...]], scale: float) -> tuple[int, int]:
-    """The (width, height) of every frame of a recording whose first grab had these shapes: even sides."""
-    parts = _part_sizes(shapes, scale)
-    width, height = sum(w for w, _ in parts), parts[0][1]
-    return width - width % 2, height - height % 2
-
-
-def _resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if (pixels.shape[1], pixels.shape[0]) == size:
-        return pixels
-    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS))
-
-
-def _compose(images: Sequence[np.ndarray], scale: float, size: tuple[int, int]) -> np.ndarray:
-    """One frame of exactly `size` from the grabs: scaled, side by side, cropped to even sides (or,
-    where a view has changed size since the first frame, fitted into it without distortion, centred
-    on white)."""
-    parts = [_resize(image, part) for image, part in zip(images, _part_sizes([i.shape for i in images], scale))]
-    frame = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-    width, height = size
-    if frame.shape[1] - frame.shape[1] % 2 == width and frame.shape[0] - frame.shape[0] % 2 == height:
-        frame = frame[:height, :width]
-    else:
-        frame = _letterbox(frame, size)
-    return np.ascontiguousarray(frame)
-
-
-def _letterbox(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`frame` scaled to fit `size` with its aspect ratio kept (a plot stays round), centred on white."""
-    width, height = size
-    factor = min(width / frame.shape[1], height / frame.shape[0])
-    inner = (max(1, min(width, round(frame.shape[1] * factor))), max(1, min(height, round(frame.shape[0] * factor))))
-    canvas = np.full((height, width, frame.shape[2]), 255, dtype=frame.dtype)
-    left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
-    canvas[top : top + inner[1], left : left + inner[0]] = _resize(frame, inner)
-    return canvas
-
-
-# -- writers (the encoder thread) -------------------------------------------------------------------
-
-
-class _GifWriter:
-    """An animated GIF, written frame by frame: each frame only the box that changed since the one
-    before, quantised to a palette of its own; a repeated frame is a 1x1 box."""
-
-    def __init__(self, temporary: Path, fps: int) -> None:
-        self._fps = fps
-        self._handle = open(temporary, "wb")  # noqa: SIM115  (closed in finish/abort)
-        self._previous: np.ndarray | None = None
-        self._count = 0
-
-    def _delay_ms(self) -> int:
-        """This frame's delay: GIF counts hundredths of a second, so they add up to the frames' times."""
-        i = self._count
-        return 10 * (round((i + 1) * 100 / self._fps) - round(i * 100 / self._fps))
-
-    def _write(self, pixels: np.ndarray, offset: tuple[int, int]) -> None:
-        image = Image.fromarray(pixels).quantize(256, method=Image.Quantize.FASTOCTREE)
-        delay = self._delay_ms()
-        if self._count == 0:
-            header, _ = GifImagePlugin.getheader(image, None, {"loop": 0, "duration": delay})
-            for chunk in header:
-                self._handle.write(chunk)
-            data = GifImagePlugin.getdata(image, offset, duration=delay)
-        else:
-            data = GifImagePlugin.getdata(image, offset, duration=delay, include_color_table=True)
-        for chunk in data:
-            self._handle.write(chunk)
-        self._count += 1
-
-    def add(self, frame: np.ndarray) -> None:
-        previous, self._previous = self._previous, frame
-        if previous is None:
-            self._write(frame, (0, 0))
-            return
-        changed = np.any(frame != previous, axis=2)
-        rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if rows.size == 0:
-            self._write(frame[:1, :1], (0, 0))
-            return
-        top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
-        self._write(frame[top:bottom, left:right], (int(left), int(top)))
-
-    def repeat(self) -> None:
-        assert self._previous is not None
-        self._write(self._previous[:1, :1], (0, 0))
-
-    def finish(self) -> None:
-        self._handle.write(b";")  # the GIF trailer
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-
-    def abort(self) -> None:
-        self._handle.close()
-
-
-class _Mp4Writer:
-    """H.264 in an MP4: raw RGB frames piped into ffmpeg, which writes the temporary file."""
-
-    def __init__(self, temporary: Path, fps: int, size: tuple[int, int], exe: str) -> None:
-        width, height = size
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  a file, not a pipe: ffmpeg never blocks on it
-        command = [
-            exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
-            "-an", "-c:v", "libx264", "-preset", "fast", "-tune", "animation", "-crf", "20", "-pix_fmt", "yuv420p",
-            "-threads", "2", "-movflags", "+faststart", "-f", "mp4", str(temporary),
-        ]  # fmt: skip
-        try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-            )
-        except BaseException:
-            self._stderr.close()
-            raise
-        self._previous = b""
-
-    def _said(self) -> str:
-        """ffmpeg's last line on stderr, for a message."""
-        with contextlib.suppress(OSError, ValueError):
-            self._stderr.seek(0)
-            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
-            if lines:
-                return lines[-1].strip()
-        return ""
-
-    def _send(self, data: bytes | memoryview) -> None:
-        try:
-            self.process.stdin.write(data)
-        except (BrokenPipeError, ValueError):  # ffmpeg has stopped
-            self.process.wait()
-            raise OSError(f"ffmpeg stopped ({self._said() or f'exit status {self.process.returncode}'})") from None
-
-    def add(self, frame: np.ndarray) -> None:
-        self._previous = frame.tobytes()
-        self._send(self._previous)
-
-    def repeat(self) -> None:
-        self._send(self._previous)
-
-    def finish(self) -> None:
-        with contextlib.suppress(BrokenPipeError):
-            self.process.stdin.close()
-        try:
-            status = self.process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            raise OSError("ffmpeg did not finish within 2 minutes") from None
-        if status != 0:
-            raise OSError(f"ffmpeg failed ({self._said() or f'exit status {status}'})")
-        with open(self.process.args[-1], "rb+") as written:
-            os.fsync(written.fileno())
-        self._stderr.close()
-
-    def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(OSError, ValueError):
-            self.process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=10)
-        self._stderr.close()
-
-
-# -- the recorder -----------------------------------------------------------------------------------
 
 
 class Recorder(QObject):
@@ -369,7 +146,7 @@ class Recorder(QObject):
         self._thread: threading.Thread | None = None
         self._temporary: Path | None = None
         self._mode = 0o644  # the saved file's permissions: an older file's, else the umask's
-        self._writer: _GifWriter | _Mp4Writer | None = None
+        self._writer: GifWriter | Mp4Writer | None = None
         self._ffmpeg: str | None = None
         self.future: Future[str] = Future()
         self._encoded.connect(self._wind_up)
@@ -418,7 +195,7 @@ class Recorder(QObject):
         """Grab the first frame and start recording; a `RecordingError` says why it cannot."""
         if self._state != "new":
             raise RecordingError("this recorder has been started already; make a new one for the next recording")
-        if Image is None:
+        if recording.Image is None:
             raise RecordingError('recording needs Pillow, which is missing: pip install "Pillow>=10"')
         if self.kind == ".mp4":
             exe = find_ffmpeg()
@@ -426,13 +203,13 @@ class Recorder(QObject):
                 raise RecordingError(
                     f"recording an MP4 needs ffmpeg, and none was found: {RECORD_FIX}, or record a .gif"
                 )
-            _check_ffmpeg(exe)
+            check_ffmpeg(exe)
             self._ffmpeg = exe
         self._check_path()
         first = self._grab()
         if first is None:
             raise RecordingError("cannot record: the view has no size yet (show it first)")
-        size = _frame_size([image.shape for image in first], self.scale)
+        size = frame_size([image.shape for image in first], self.scale)
         if min(size) < 2:
             raise RecordingError(f"cannot record: the view is too small ({size[0]}x{size[1]} pixels)")
         self.frame_size = size
@@ -481,9 +258,9 @@ class Recorder(QObject):
             thread.join(timeout)
             if thread.is_alive():  # a stuck ffmpeg: end it, which ends the thread
                 self._abort.set()
-                self._queue.put(_END)
+                self._queue.put(END)
                 writer = self._writer
-                if isinstance(writer, _Mp4Writer):
+                if isinstance(writer, Mp4Writer):
                     with contextlib.suppress(OSError):
                         writer.process.kill()
                 thread.join(10)
@@ -542,7 +319,7 @@ class Recorder(QObject):
                 f"{self._repeated} frames repeat the one before, as the app or the encoder fell behind "
                 "(record at a lower fps or a smaller scale)"
             )
-        self._queue.put(_END)
+        self._queue.put(END)
 
     def _wind_up(self) -> None:
         """The encoder thread is done (or given up): say how it went, once."""
@@ -567,10 +344,10 @@ class Recorder(QObject):
 
     # -- the encoder thread ------------------------------------------------------------------------------
 
-    def _open_writer(self) -> _GifWriter | _Mp4Writer:
+    def _open_writer(self) -> GifWriter | Mp4Writer:
         if self.kind == ".gif":
-            return _GifWriter(self._temporary, self.fps)
-        return _Mp4Writer(self._temporary, self.fps, self.frame_size, self._ffmpeg)
+            return GifWriter(self._temporary, self.fps)
+        return Mp4Writer(self._temporary, self.fps, self.frame_size, self._ffmpeg)
 
     def _encode(self) -> None:
         temporary = self._temporary
@@ -579,10 +356,10 @@ class Recorder(QObject):
             count = 0
             while True:
                 item = self._queue.get()
-                if item is _END or self._abort.is_set():
+                if item is END or self._abort.is_set():
                     break
                 images, repeats = item
-                frame = _compose(images, self.scale, self.frame_size)
+                frame = compose(images, self.scale, self.frame_size)
                 for _ in range(repeats):
                     writer.repeat()
                 writer.add(frame)
@@ -607,7 +384,7 @@ class Recorder(QObject):
                 raise
         else:
             width, height = self.frame_size
-            size = _size_text(self.path.stat().st_size)
+            size = size_text(self.path.stat().st_size)
             message = f"Saved {self.path}: {count / self.fps:.1f} s, {count} frames at {self.fps} fps"
             message += f", {width}x{height}, {size}"
             self.future.set_result(message + "".join(f"; {note}" for note in self._notes) + ".")
@@ -621,6 +398,6 @@ def _close_all() -> None:
     """Save what is being recorded when the interpreter exits (encoder threads are daemons)."""
     for recorder in Recorder.running():
         with contextlib.suppress(Exception):
-            recorder._queue.put(_END)
+            recorder._queue.put(END)
             if recorder._thread is not None:
                 recorder._thread.join(30)
