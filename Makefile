@@ -8,7 +8,7 @@ TORCH_INDEX ?=
 BIN         := $(VENV)/bin
 PIP         := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: app demo reproduce test lint bench screenshot clean
+.PHONY: app demo reproduce test lint bench screenshot desktop-entry clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: $(VENV)/.installed
 
 screenshot: $(VENV)/.installed
 	$(BIN)/python -m minidl_gui.screenshot
+
+desktop-entry: $(VENV)/.installed
+	$(BIN)/minidl-gui --install-desktop-entry
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis .ruff_cache

@@ -58,6 +58,11 @@ def display_problem() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = (sys.argv if argv is None else argv)[1:]
+    if any(arg.endswith("-desktop-entry") for arg in args):  # before Qt: needs no display
+        from minidl_gui import desktop_entry
+
+        return desktop_entry.main(args)
     if importlib.util.find_spec("PySide6") is None or importlib.util.find_spec("pyqtgraph") is None:
         print(INSTALL_HINT, file=sys.stderr)
         return 1
@@ -74,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
     set_threads(DEFAULT_THREADS)  # small tensors: one thread is fastest and leaves a core to the GUI
     app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
-    app.setApplicationName("minidl")
+    app.setApplicationName("minidl")  # Qt's X11 WM_CLASS class: the desktop file's StartupWMClass
+    app.setDesktopFileName("minidl-gui")  # minidl-gui.desktop: Wayland's app_id
     app.aboutToQuit.connect(TrainingWorker.stop_all)
     font = QFont(app.font())
     font.setPointSize(max(12, font.pointSize()))  # readable from the back of a lecture hall
