@@ -138,7 +138,7 @@ class Lecturer:
         self.window.undo_action.trigger()
 
     def pace(self) -> None:
-        from minidl_gui.components.session import PACES
+        from minidl_gui.components.run_options import PACES
 
         self.window.set_pace(self.rng.choice(PACES))
 

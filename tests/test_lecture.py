@@ -21,7 +21,7 @@ from minidl_gui import MainWindow
 from minidl_gui.components.defaults import LAUNCH_SPEC
 from minidl_gui.components.lessons import LESSONS
 from minidl_gui.components.look import PRESENTATION, Look
-from minidl_gui.components.session import SLOW_MOTION
+from minidl_gui.components.run_options import SLOW_MOTION
 
 SMALL = LAUNCH_SPEC.replace(n_train=200, n_test=100)
 

@@ -150,8 +150,8 @@ def test_a_failing_view_is_said_in_the_views_and_training_goes_on(window, qtbot,
         raise np.linalg.LinAlgError("SVD did not converge")
 
     window.toggle_play()
-    assert steps_across_fence(qtbot, window) > 0  # the new spec is built: its prober is the one in use
-    monkeypatch.setattr(window.session._prober, "probe", broken)
+    assert steps_across_fence(qtbot, window) > 0  # the new spec is built and trains
+    monkeypatch.setattr(Prober, "probe", broken)  # every look inside the network fails from now on
     qtbot.waitUntil(lambda: "LinAlgError" in window.last_snapshot.view_problem, timeout=20000)
     assert steps_across_fence(qtbot, window) > 0  # still training
     assert window.session.playing and window.worker.error is None

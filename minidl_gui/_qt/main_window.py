@@ -63,7 +63,9 @@ from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.lessons import LESSONS, Lesson
 from minidl_gui.components.limits import check_live
 from minidl_gui.components.look import PALETTE_NAMES, THEMES, Look
-from minidl_gui.components.session import PACES, STOP_ACCURACY, Session, Snapshot
+from minidl_gui.components.run_options import PACES, STOP_ACCURACY
+from minidl_gui.components.session import Session
+from minidl_gui.components.snapshot import Snapshot
 
 LABEL_INTERVAL = 0.2  # seconds between updates of the numbers while training: readable, and cheap
 LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change

@@ -10,7 +10,8 @@ from typing import ClassVar
 
 from PySide6.QtCore import QThread, Signal
 
-from minidl_gui.components.session import Session, Snapshot
+from minidl_gui.components.session import Session
+from minidl_gui.components.snapshot import Snapshot
 
 FRAME_RATE = 32.0  # snapshots a second: a little over 30, so that the plots redraw at least 30 times
 

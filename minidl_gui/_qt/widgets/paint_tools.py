@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel
 
 from minidl_gui._qt.widgets.fields import Field, control_button
-from minidl_gui.components.session import TEST_SHARE
+from minidl_gui.components.run_options import TEST_SHARE
 
 
 class PaintTools(QGroupBox):

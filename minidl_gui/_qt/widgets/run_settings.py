@@ -13,7 +13,7 @@ from minidl.spec import FIELDS, Spec
 from minidl_gui._qt.widgets.fields import Field, keep_shortcuts
 from minidl_gui._qt.widgets.quiet import signals_blocked
 from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup, weak_request
-from minidl_gui.components.session import PACES, SLOW_MOTION, STOP_ACCURACY
+from minidl_gui.components.run_options import PACES, SLOW_MOTION, STOP_ACCURACY
 
 
 def pace_text(pace: float | None) -> str:

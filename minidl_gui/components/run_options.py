@@ -1,0 +1,21 @@
+"""How a run goes, free of Qt: the speeds offered, when it pauses on its own, what an edit does.
+
+The session applies these; the run-settings widget and the window offer them.
+"""
+
+from __future__ import annotations
+
+from minidl.params import Param
+
+PACES: tuple[float | None, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, None)
+"""Training speeds the app offers, in steps a second; None is full speed."""
+SLOW_MOTION = 30.0  # at this pace or slower, the points of the last step's batch are highlighted
+STOP_ACCURACY = Param(
+    "stop_accuracy", float, 95.0, low=0.0, high=100.0, doc="pause when the test accuracy reaches this (%)"
+)
+LIVE_FIELDS = ("lr", "epochs")  # edits of these apply to the running network: no rebuild
+DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
+TEST_SHARE = Param(
+    "test_share", float, 0.2, low=0.0, high=0.9, doc="share of painted or imported points kept for testing"
+)
+UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"
