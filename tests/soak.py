@@ -288,9 +288,9 @@ class Lecturer:
         """Save a file, or open the one saved (an experiment, a session, a model), or points, or a plot."""
         window, folder = self.window, self.folder
         kinds = (
-            ("experiment.json", window.save_experiment, window.open_experiment),
+            ("experiment.json", window.files.save_experiment, window.files.open_experiment),
             ("lecture.minidl", window.save_session, window.open_session),
-            ("model.pt", window.save_model, window.open_experiment),
+            ("model.pt", window.files.save_model, window.files.open_experiment),
         )
         choice = self.rng.randrange(len(kinds) + 2)
         if choice < len(kinds):
@@ -298,11 +298,11 @@ class Lecturer:
             path = folder / name
             open_(path) if path.exists() and self.rng.random() < 0.5 else save(path)
         elif choice == len(kinds):
-            window.export_points(folder / "points.csv")
+            window.files.export_points(folder / "points.csv")
             if self.rng.random() < 0.5:
-                window.import_points(folder / "points.csv")
+                window.files.import_points(folder / "points.csv")
         else:
-            window.export_plot(self.rng.choice(("boundary", "loss", "accuracy")), folder / "plot.png")
+            window.files.export_plot(self.rng.choice(("boundary", "loss", "accuracy")), folder / "plot.png")
 
     def bad_file(self) -> None:
         path = self.folder / self.rng.choice(("bad.json", "bad.pt", "bad.minidl", "bad.csv"))
@@ -310,16 +310,16 @@ class Lecturer:
         if path.suffix == ".minidl":
             assert not self.window.open_session(path)
         elif path.suffix == ".csv":
-            self.window.import_points(path)
+            self.window.files.import_points(path)
         else:
-            assert not self.window.open_experiment(path)
+            assert not self.window.files.open_experiment(path)
 
     def copy_paste(self) -> None:
         window = self.window
-        text = window.copy_setup()
+        text = window.files.copy_setup()
         if self.rng.random() < 0.3:
             text = text[: self.rng.randint(0, len(text))]  # a set-up cut short in a chat
-        window.paste_setup(text)
+        window.files.paste_setup(text)
 
     def restore_defaults(self) -> None:
         self.window.restore_defaults()

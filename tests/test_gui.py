@@ -252,19 +252,19 @@ def test_save_and_open_experiment_restores_every_control(window, qtbot, tmp_path
     window.lr_control.spin.setValue(0.003)
     assert window.session.spec.optimizer.lr == 0.003
     path = tmp_path / "experiment.json"
-    assert window.save_experiment(path)
+    assert window.files.save_experiment(path)
     saved = Spec.from_json(path.read_text())
     assert saved.dataset.name == "moons" and saved.optimizer.type == "adam" and len(saved.layers) == 5
 
     window.apply_spec(Spec())  # back to the defaults
     assert window.dataset_combo.currentData() == "disk"
-    assert window.open_experiment(path)
+    assert window.files.open_experiment(path)
     assert window.current_spec() == saved
     wait_snapshot(qtbot, window, lambda s: s.spec == saved)
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"layers": [{"type": "linear", "units": 0}]}')
-    assert not window.open_experiment(bad)
+    assert not window.files.open_experiment(bad)
     assert window.banner.isVisible() and "layers[0].units" in window.banner.label.text()
     assert window.current_spec() == saved  # nothing the user made is lost
 
@@ -280,7 +280,7 @@ def test_opening_a_spec_keeps_the_options_no_control_shows(window, qtbot, tmp_pa
     )
     path = tmp_path / "custom.json"
     path.write_text(spec.to_json())
-    assert window.open_experiment(path)
+    assert window.files.open_experiment(path)
     assert window.optimizer_combo.currentText() == "SGD"
     options = window.training_settings.option_fields
     assert options["momentum"].value() == 0.5 and options["nesterov"].value() is True
@@ -299,7 +299,7 @@ def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
     window.toggle_play()
     wait_snapshot(qtbot, window, lambda s: s.epoch >= 3)
     path = tmp_path / "model.pt"
-    future = window.save_model(path)
+    future = window.files.save_model(path)
     qtbot.waitUntil(future.done)
     assert "Saved the model at epoch" in future.result()
     window.toggle_play()
@@ -308,14 +308,14 @@ def test_save_and_open_a_trained_model(window, qtbot, tmp_path):
     window.reset()
     wait_snapshot(qtbot, window, lambda s: s.epoch == 0)
     assert not torch.equal(model_of(window)[0].weight, saved["0.weight"])
-    assert window.open_experiment(path)
+    assert window.files.open_experiment(path)
     qtbot.waitUntil(lambda: torch.equal(model_of(window)[0].weight, saved["0.weight"]))
     for key, value in model_of(window).state_dict().items():
         assert torch.equal(value, saved[key])
 
     broken = tmp_path / "broken.pt"
     broken.write_bytes(path.read_bytes()[:100])
-    assert not window.open_experiment(broken)
+    assert not window.files.open_experiment(broken)
     assert "is not a readable minidl model file" in window.banner.label.text()
 
 

@@ -31,14 +31,14 @@ def wait_for(qtbot, window, condition, timeout=20000):
 
 
 def test_bug1_the_decayed_rate_never_becomes_the_base_rate(window, qtbot, tmp_path):
-    assert window.open_experiment(write_spec(tmp_path, "decay.json", lr_decay=0.5))
+    assert window.files.open_experiment(write_spec(tmp_path, "decay.json", lr_decay=0.5))
     for _ in range(3):
         window.step_epoch()
     wait_for(qtbot, window, lambda s: s.epoch == 3 and not s.playing)
     assert window.last_snapshot.lr == pytest.approx(0.01 * 0.5**3)  # the current rate decays...
     assert window.lr_control.lr() == 0.01  # ...the base rate in the panel does not
     saved = tmp_path / "saved.json"
-    assert window.save_experiment(saved)
+    assert window.files.save_experiment(saved)
     assert json.loads(saved.read_text())["optimizer"]["lr"] == 0.01
     window.batch_spin.setValue(20)  # a rebuild starts again from the base rate
     wait_for(qtbot, window, lambda s: s.spec.batch_size == 20 and s.epoch == 0)
@@ -49,7 +49,7 @@ def test_bug2_a_new_spec_clears_the_requests_made_before_it(window, qtbot, tmp_p
     path = write_spec(tmp_path, "slow.json", optimizer={"type": "sgd", "lr": 0.003})
     for seed in range(20):
         window.lr_control.spin.setValue(10.0)  # a live lr request...
-        assert window.open_experiment(path)  # ...then a file, in the same event-loop turn
+        assert window.files.open_experiment(path)  # ...then a file, in the same event-loop turn
         assert window.lr_control.lr() == 0.003
         window.step_epoch()
         wait_for(qtbot, window, lambda s: s.epoch == 1 and s.spec.optimizer.lr == 0.003 and not s.playing)
@@ -57,19 +57,19 @@ def test_bug2_a_new_spec_clears_the_requests_made_before_it(window, qtbot, tmp_p
 
 
 def test_bug3_a_saved_model_records_the_live_learning_rate(window, qtbot, tmp_path):
-    assert window.open_experiment(write_spec(tmp_path, "start.json"))
+    assert window.files.open_experiment(write_spec(tmp_path, "start.json"))
     window.step_epoch()
     wait_for(qtbot, window, lambda s: s.epoch == 1 and not s.playing)
     window.lr_control.spin.setValue(0.003)  # live: the network trains on
     wait_for(qtbot, window, lambda s: s.spec.optimizer.lr == 0.003)
     assert window.last_snapshot.epoch == 1
     model = tmp_path / "model.pt"
-    future = window.save_model(model)
+    future = window.files.save_model(model)
     qtbot.waitUntil(future.done)
     assert future.exception() is None
     assert torch.load(model, weights_only=True)["spec"]["optimizer"]["lr"] == 0.003
     window.lr_control.spin.setValue(0.05)
-    assert window.open_experiment(model)
+    assert window.files.open_experiment(model)
     assert window.lr_control.lr() == 0.003
     wait_for(qtbot, window, lambda s: s.spec.optimizer.lr == 0.003 and s.lr == 0.003)
 
@@ -81,7 +81,7 @@ def test_bug4_opened_values_are_shown_exactly_and_kept(window, qtbot, tmp_path):
         batch_size=2000,
         lr_decay=0.99975,
     )
-    assert window.open_experiment(write_spec(tmp_path, "exact.json", **exact))
+    assert window.files.open_experiment(write_spec(tmp_path, "exact.json", **exact))
     assert window.noise_spin.value() == 0.125 and window.noise_spin.text() == "0.125"
     assert window.lr_control.lr() == 2.5e-6 and window.lr_control.spin.text() == "2.5e-06"
     assert window.batch_spin.value() == 2000
@@ -98,7 +98,7 @@ def test_bug4_a_value_the_panel_cannot_show_refuses_the_file_first(window, qtbot
     wait_for(qtbot, window, lambda s: s.epoch >= 1)
     before = window.session.spec
     for fields in ({"seed": 3_000_000_000}, {"optimizer": {"type": "sgd", "lr": 1e-7}}):
-        assert not window.open_experiment(write_spec(tmp_path, "bad.json", **fields))
+        assert not window.files.open_experiment(write_spec(tmp_path, "bad.json", **fields))
         assert "must be" in window.banner.label.text()
         assert window.session.spec == before and window.seed_spin.value() == before.seed
         assert window.lr_control.lr() == before.optimizer.lr

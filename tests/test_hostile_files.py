@@ -236,7 +236,7 @@ def test_a_huge_number_in_a_model_files_spec_is_a_file_problem(tmp_path):
 
 # ---- reading, in the app ------------------------------------------------------------------------------
 def open_and_refuse(window, path, *fragments: str, fifo_path: Path | None = None) -> None:
-    """`window.open_experiment(path)` is False at once, says why, and changes nothing."""
+    """`window.files.open_experiment(path)` is False at once, says why, and changes nothing."""
     from PySide6.QtWidgets import QApplication
 
     before = Spec().replace(dataset="xor", batch_size=20, lr=0.003)
@@ -249,7 +249,7 @@ def open_and_refuse(window, path, *fragments: str, fifo_path: Path | None = None
         rescue.start()
     started = time.monotonic()
     try:
-        opened = window.open_experiment(path)
+        opened = window.files.open_experiment(path)
     finally:
         if rescue is not None:
             rescue.cancel()
@@ -282,7 +282,7 @@ def test_the_app_refuses_a_file_over_its_size_limit(window, tmp_path):
 def test_the_app_accepts_a_spec_with_a_byte_order_mark(window, tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + SMALL.to_json().encode())
-    assert window.open_experiment(path)
+    assert window.files.open_experiment(path)
     assert window.session.spec == SMALL and not window.banner.isVisible()
 
 
@@ -629,7 +629,7 @@ def test_the_app_saves_an_experiment_atomically(window, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", fsync)
-    assert window.save_experiment(path) is False
+    assert window.files.save_experiment(path) is False
     text = window.banner.label.text()
     assert window.banner.isVisible() and text.startswith("Could not save the experiment")
     assert_plain(text, path, "No space left on device")
@@ -638,7 +638,7 @@ def test_the_app_saves_an_experiment_atomically(window, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", real_fsync)
     long_name = tmp_path / ("e" * 248 + ".json")
     for target in (path, long_name):
-        assert window.save_experiment(target)
+        assert window.files.save_experiment(target)
         assert Spec.from_json(target.read_text()) == window.session.spec
     assert sorted(os.listdir(tmp_path)) == sorted([path.name, long_name.name])
 
@@ -646,7 +646,7 @@ def test_the_app_saves_an_experiment_atomically(window, tmp_path, monkeypatch):
 @pytest.mark.parametrize("where", ["missing_folder", "a_folder", "proc"])
 def test_the_app_says_why_an_experiment_cannot_be_saved_there(window, tmp_path, where):
     path = {"missing_folder": tmp_path / "gone" / "e.json", "a_folder": tmp_path, "proc": Path("/proc/x.json")}[where]
-    assert window.save_experiment(path) is False
+    assert window.files.save_experiment(path) is False
     assert_plain(window.banner.label.text(), path)
     assert os.listdir(tmp_path) == []
 
@@ -661,7 +661,7 @@ def test_the_app_saves_a_model_atomically(window, qtbot, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(torch, "save", save_then_fill_the_disk)
-    future = window.save_model(path)
+    future = window.files.save_model(path)
     qtbot.waitUntil(future.done)
     assert isinstance(future.exception(), FileProblem)
     assert_plain(str(future.exception()), path, "No space left on device")
@@ -672,13 +672,13 @@ def test_the_app_saves_a_model_atomically(window, qtbot, tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", real_save)
     for where in (tmp_path / "missing" / "m.pt", tmp_path, Path("/proc/x.pt")):
-        future = window.save_model(where)
+        future = window.files.save_model(where)
         qtbot.waitUntil(future.done)
         assert isinstance(future.exception(), FileProblem)
         assert_plain(str(future.exception()), where)
     long_name = tmp_path / ("m" * 250 + ".pt")
     for target in (path, long_name):
-        future = window.save_model(target)
+        future = window.files.save_model(target)
         qtbot.waitUntil(future.done)
         assert future.exception() is None, future.exception()
         spec, state = read_experiment(target)

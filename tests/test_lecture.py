@@ -358,7 +358,7 @@ def test_settings_persist_across_two_windows(qtbot):
 
 
 def test_a_remembered_set_up_the_app_cannot_use_falls_back_to_the_default(qtbot, isolated_settings):
-    from minidl_gui._qt.settings import SETUP, app_settings, write_json
+    from minidl_gui._qt.window_settings import SETUP, app_settings, write_json
 
     write_json(app_settings(), SETUP, {"layers": "nonsense"})
     window = MainWindow()
@@ -370,7 +370,7 @@ def test_a_remembered_set_up_the_app_cannot_use_falls_back_to_the_default(qtbot,
 
 
 def test_a_hand_edited_settings_file_never_stops_the_app_from_starting(qtbot, isolated_settings):
-    from minidl_gui._qt.settings import GEOMETRY, LOOK, RUN, STATE, app_settings
+    from minidl_gui._qt.window_settings import GEOMETRY, LOOK, RUN, STATE, app_settings
 
     settings = app_settings()
     settings.setValue(GEOMETRY, "hello")

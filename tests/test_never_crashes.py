@@ -181,25 +181,25 @@ def test_every_new_set_up_lets_go_of_a_pinned_neuron(window, qtbot, tmp_path, ho
     drawn_after_fence(qtbot, window)
     (tmp_path / "spec.json").write_text(SMALL.replace(seed=3).to_json())
     assert window.save_session(tmp_path / "s.minidl").result(timeout=20)
-    assert window.save_model(tmp_path / "m.pt").result(timeout=20)
-    text = window.copy_setup()
+    assert window.files.save_model(tmp_path / "m.pt").result(timeout=20)
+    text = window.files.copy_setup()
     window.load_lesson(LESSONS[0])  # something to undo
     window.show_neuron(1, 2)  # pinned from the diagram
     qtbot.waitUntil(lambda: window.last_snapshot.neuron == (1, 2))
     assert window.network_view.pinned == (1, 2)
     if how == "open experiment":
-        assert window.open_experiment(tmp_path / "spec.json")
+        assert window.files.open_experiment(tmp_path / "spec.json")
     elif how == "open model":
-        assert window.open_experiment(tmp_path / "m.pt")
+        assert window.files.open_experiment(tmp_path / "m.pt")
     elif how == "open session":
         assert window.open_session(tmp_path / "s.minidl")
     elif how == "paste":
-        assert window.paste_setup(text)
+        assert window.files.paste_setup(text)
     elif how == "defaults":
         window.restore_defaults()
     else:
         assert window.undo_setup()
-    assert window.network_view.pinned is None and window._neuron_pinned is None
+    assert window.network_view.pinned is None and window.pinned_neuron is None
     assert drawn_after_fence(qtbot, window).neuron is None
     assert window.lesson is None and not window.caption_bar.isVisible()
 

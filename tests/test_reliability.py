@@ -562,7 +562,7 @@ class RandomSession:
         path = self.path("good.json")
         path.write_text(spec.to_json())
         self.say(f"open {spec.describe()}")
-        assert self.window.open_experiment(path)
+        assert self.window.files.open_experiment(path)
         assert self.spec == spec and not self.window.session.playing
 
     def open_bad(self) -> None:
@@ -572,7 +572,7 @@ class RandomSession:
             path.write_bytes(text.encode("latin-1"))
         before = self.spec
         self.say(f"open bad {name}")
-        assert not self.window.open_experiment(path)
+        assert not self.window.files.open_experiment(path)
         assert self.spec == before
         assert self.window.banner.isVisible() and "Could not open the file" in self.window.banner.label.text()
 
@@ -580,19 +580,19 @@ class RandomSession:
         path = self.path("saved.json")
         before = self.spec
         self.say("save experiment, open it")
-        assert self.window.save_experiment(path)
+        assert self.window.files.save_experiment(path)
         assert Spec.from_json(path.read_text()) == before
-        assert self.window.open_experiment(path)
+        assert self.window.files.open_experiment(path)
         assert self.spec == before
 
     def save_model_and_open(self) -> None:
         path = self.path("model.pt")
         self.say("save model, open it")
-        future = self.window.save_model(path)
+        future = self.window.files.save_model(path)
         self.qtbot.waitUntil(future.done, timeout=30000)
         assert future.exception() is None, future.exception()
         spec, _ = read_experiment(path)
-        assert self.window.open_experiment(path)
+        assert self.window.files.open_experiment(path)
         assert self.spec == spec
 
 
@@ -628,7 +628,7 @@ def diverge(window, qtbot, tmp_path: Path, optimizer: dict) -> Spec:
     )
     path = tmp_path / "diverging.json"
     path.write_text(spec.to_json())
-    assert window.open_experiment(path)
+    assert window.files.open_experiment(path)
     window.play_button.click()
     wait_snapshot(qtbot, window, lambda s: s.spec == spec and s.status == "diverged" and not s.playing)
     return spec

@@ -84,11 +84,11 @@ def test_csv_export_and_import_round_trip_and_a_bad_file_changes_nothing(window,
     settled(window, qtbot, lambda s: s.spec == SMALL)
     before = window.last_snapshot
     path = tmp_path / "points.csv"
-    assert window.export_points(path)
+    assert window.files.export_points(path)
     assert path.read_text().splitlines()[0] == "x,y,label,split"
     window.apply_spec(SMALL.replace(dataset="xor"))
     settled(window, qtbot, lambda s: s.spec.dataset.name == "xor")
-    assert window.import_points(path)
+    assert window.files.import_points(path)
     settled(window, qtbot, lambda s: s.drawn)
     after = window.last_snapshot
     for name in ("x_train", "y_train", "x_test", "y_test"):
@@ -97,7 +97,7 @@ def test_csv_export_and_import_round_trip_and_a_bad_file_changes_nothing(window,
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y,label\n0.1,0.2,1\n0.3,0.4,2\n")
     version = window.last_snapshot.data_version
-    assert not window.import_points(bad)
+    assert not window.files.import_points(bad)
     assert (
         window.banner.isVisible() and "line 3" in window.banner.label.text() and "0 or 1" in window.banner.label.text()
     )
@@ -173,17 +173,17 @@ def test_a_bad_or_truncated_session_says_why_and_changes_nothing(window, qtbot, 
 def test_copy_and_paste_a_set_up_round_trip(window, qtbot):
     spec = SMALL.replace(dataset="spiral", layers=[{"type": "linear", "units": 12}, {"type": "relu"}], lr=0.003)
     window.apply_spec(spec)
-    text = window.copy_setup()
+    text = window.files.copy_setup()
     assert QGuiApplication.clipboard().text() == text == setup_text(spec)
     assert len(text) < 300 and "\n" not in text
     window.apply_spec(LAUNCH_SPEC)
-    assert window.paste_setup()  # from the clipboard
+    assert window.files.paste_setup()  # from the clipboard
     assert window.session.spec == spec
     window.undo_setup()
     assert window.session.spec == LAUNCH_SPEC
-    assert window.paste_setup(f"  `{text}`\n")  # as pasted from a chat
+    assert window.files.paste_setup(f"  `{text}`\n")  # as pasted from a chat
     assert window.session.spec == spec
-    assert not window.paste_setup('minidl-setup {"layers": 3}')
+    assert not window.files.paste_setup('minidl-setup {"layers": 3}')
     assert "layers" in window.banner.label.text() and window.session.spec == spec
     assert window.findChild(type(window.undo_action), "copySetupAction") is not None
     assert window.findChild(type(window.undo_action), "pasteSetupAction") is not None
@@ -196,16 +196,16 @@ def test_plots_export_as_png_and_svg_and_the_history_as_csv(window, qtbot, tmp_p
     window.toggle_play()
     for name in ("boundary", "loss", "accuracy"):
         png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
-        assert window.export_plot(name, png) and window.export_plot(name, svg)
+        assert window.files.export_plot(name, png) and window.files.export_plot(name, svg)
         image = QImage(str(png))
         assert not image.isNull() and image.width() >= 1200
         assert "<svg" in svg.read_text()[:2000]
-    assert not window.export_plot("loss", tmp_path / "loss.jpeg")
+    assert not window.files.export_plot("loss", tmp_path / "loss.jpeg")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{n}.{e}" for n in ("boundary", "loss", "accuracy") for e in ("png", "svg")
     )  # nothing left behind
     history = tmp_path / "history.csv"
-    future = window.export_history(history)
+    future = window.files.export_history(history)
     qtbot.waitUntil(future.done)
     assert future.exception() is None
     rows = history.read_text().splitlines()
@@ -217,12 +217,12 @@ def test_a_short_recording_makes_a_gif_with_the_expected_frames(window, qtbot, t
 
     window.apply_spec(SMALL)
     path = tmp_path / "clip.gif"
-    assert window.start_recording(path, fps=10)
+    assert window.files.start_recording(path, fps=10)
     assert window.recording_label.isVisible()
     window.toggle_play()
     qtbot.waitUntil(lambda: window.recorder.frames >= 12, timeout=20000)  # 1.2 s of frames at 10 fps
     frames = window.recorder.frames
-    window.stop_recording()
+    window.files.stop_recording()
     window.toggle_play()
     qtbot.waitUntil(lambda: window.recorder is None, timeout=20000)
     assert not window.recording_label.isVisible()
@@ -232,7 +232,7 @@ def test_a_short_recording_makes_a_gif_with_the_expected_frames(window, qtbot, t
 
 @pytest.mark.parametrize("suffix", [".avi"])
 def test_recording_to_an_unknown_format_says_so(window, tmp_path, suffix):
-    assert not window.start_recording(tmp_path / f"clip{suffix}")
+    assert not window.files.start_recording(tmp_path / f"clip{suffix}")
     assert window.banner.isVisible() and window.recorder is None
 
 
@@ -242,13 +242,13 @@ def test_a_trained_model_opens_with_its_epoch_and_metrics(window, qtbot, tmp_pat
     settled(window, qtbot, lambda s: s.epoch >= 3)
     window.toggle_play()
     settled(window, qtbot, lambda s: not s.playing)
-    future = window.save_model(tmp_path / "model.pt")
+    future = window.files.save_model(tmp_path / "model.pt")
     qtbot.waitUntil(future.done)
     trained = window.session.trainer
     epoch, record = trained.epoch, trained.last_record
     window.apply_spec(LAUNCH_SPEC)
     settled(window, qtbot, lambda s: s.spec == LAUNCH_SPEC and s.epoch == 0)
-    assert window.open_experiment(tmp_path / "model.pt")
+    assert window.files.open_experiment(tmp_path / "model.pt")
     settled(window, qtbot, lambda s: s.spec == SMALL and s.epoch == epoch)
     qtbot.waitUntil(lambda: f"Epoch {epoch}" == window.epoch_label.text())
     assert f"acc {100 * record.test_accuracy:.1f}%" in window.metrics_label.text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QPushButton
 
 from minidl.registry import DATASETS
@@ -48,6 +50,10 @@ class DataSettings(SettingsGroup):
     def _next_seed(self, low: int, high: int) -> int:
         seed = self.fields["seed"].value()
         return low if seed >= high else seed + 1  # wraps at the top of the range
+
+    def shows(self, names: Collection[str]) -> bool:
+        """Whether any of these spec fields is one of this group's."""
+        return any(name in self.fields for name in names)
 
     def set_spec(self, spec: Spec) -> None:
         """Show `spec`'s data settings exactly, without emitting anything."""

@@ -92,9 +92,13 @@ class LayerEditor(SettingsGroup):
         self._refresh(self.list.currentRow() if select is None else select)
 
     def _try(self, layers: list[Layer], select: int) -> bool:
+        """Request `layers`; once accepted the window has shown them here: only the selection moves."""
         if not self.request(layers=layers):
             return False
-        self.set_layers(tuple(layers), select)
+        if self._layers != tuple(layers):  # a request that does not show the spec back (a script's)
+            self.set_layers(tuple(layers), select)
+        elif self._layers:
+            self.list.setCurrentRow(max(0, min(select, len(self._layers) - 1)))
         return True
 
     # ---- edits ------------------------------------------------------------------------------------

@@ -7,20 +7,20 @@ it is, so the controls never drift from what is trained.
 
 from __future__ import annotations
 
-import inspect
 import weakref
 from collections.abc import Callable
 
 from PySide6.QtWidgets import QGroupBox, QLabel
 
+from minidl_gui.components.weak import weak_callable
+
 Request = Callable[..., str]  # request(**changes) -> '' when accepted, else why not
 
 
 def weak_request(request: Request) -> Callable[[], Request | None]:
-    """`request` held weakly when it is a method: the window owns the widget that holds it, and a
-    strong reference back would be a cycle through Qt that Python's collector cannot see (a dropped
-    window would never be freed). Call the result to get the request, or None once it is gone."""
-    return weakref.WeakMethod(request) if inspect.ismethod(request) else lambda: request
+    """`request` held weakly when it is a method: the window owns the widget that holds it (see
+    `minidl_gui.components.weak`). Call the result to get the request, or None once it is gone."""
+    return weak_callable(request)
 
 
 def weakly(method: Callable, *args, signal_args: int = 0) -> Callable:

@@ -4,10 +4,12 @@ the registries."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from PySide6.QtWidgets import QFormLayout, QWidget
 
 from minidl.registry import INITS, LOSSES, OPTIMIZERS
-from minidl.spec import FIELDS, Spec
+from minidl.spec import FIELDS, OPTIMIZER_OPTIONS, Spec
 from minidl_gui._qt.widgets.fields import Field
 from minidl_gui._qt.widgets.lr_control import LearningRateControl
 from minidl_gui._qt.widgets.settings_group import Request, SettingsGroup
@@ -57,15 +59,23 @@ class TrainingSettings(SettingsGroup):
         self.form.insertRow(len(ROWS) + 1, self.options)
         self._options_type = kind
 
-    def set_spec(self, spec: Spec) -> None:
-        """Show `spec`'s settings exactly, without emitting anything."""
-        self.lr_control.set_lr(spec.optimizer.lr)
+    def shows(self, names: Collection[str]) -> bool:
+        """Whether any of these spec fields is one of this group's."""
+        return any(name == "lr" or name in self.fields or name in OPTIMIZER_OPTIONS for name in names)
+
+    def set_spec(self, spec: Spec, names: Collection[str] | None = None) -> None:
+        """Show `spec`'s settings exactly (or only the fields `names`), without emitting anything."""
+        if names is None or "lr" in names:
+            self.lr_control.set_lr(spec.optimizer.lr)
         for name, field in self.fields.items():
-            field.set_value(spec.optimizer.type if name == "optimizer" else getattr(spec, name))
+            if names is None or name in names:
+                field.set_value(spec.optimizer.type if name == "optimizer" else getattr(spec, name))
         if spec.optimizer.type != self._options_type:
             self._build_options(spec.optimizer.type)
+            names = None  # new option fields: all of them show the spec
         for name, field in self.option_fields.items():
-            field.set_value(spec.optimizer.get(name))
+            if names is None or name in names:
+                field.set_value(spec.optimizer.get(name))
 
     def show_current_lr(self, current: float, base: float) -> None:
         self.lr_control.show_current(current, base)

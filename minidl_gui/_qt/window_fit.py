@@ -1,0 +1,184 @@
+"""The window on its screen: inside the free area whatever grows it, the look (theme, colours,
+scale), zoom steps that the screen has room for, and presentation mode (F11) and back.
+
+It opens inside the screen's free area (down to 1024x768); a banner, a larger look or a wider
+side panel never push it past the screen; presentation mode is full screen with fonts and lines
+x1.5, and its end restores the exact geometry and panels.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
+from PySide6.QtCore import QByteArray, QEvent, QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter
+
+from minidl_gui._qt.theme import apply_to_app
+from minidl_gui.components.look import Look
+
+LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change
+DEFAULT_SIZE = (1560, 960)  # where the screen has room for it
+COMPACT_HEIGHT = 900  # on a screen less tall, the views inside the network start hidden (View menu)
+SIDE_PANEL_WIDTH = 300  # its least width; it scrolls vertically
+FRAME = (8, 36)  # a window manager's border and title bar, outside our geometry (an estimate)
+PRESENT_PANEL_WIDTH = 1600  # on a narrower screen, presentation mode starts with the side panel folded
+NO_ROOM = "The screen has no room for a larger interface"
+
+
+class WindowFit:
+    """Keeps `window` on its screen; applies looks through `paint(look)` (a method of the window's)."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        side_panel: QDockWidget,
+        view_docks: list[QDockWidget],
+        plots_splitter: QSplitter,
+        paint: Callable[[Look], None],
+    ) -> None:
+        self._window_ref = weakref.ref(window)  # the window owns this: held weakly, no cycle to collect
+        self._side_panel, self._view_docks, self._splitter = side_panel, view_docks, plots_splitter
+        self._paint_ref = weakref.WeakMethod(paint)
+        self.look = Look()
+        self._normal_geometry: QByteArray | None = None  # before presentation mode (for the settings)...
+        self._normal_rect = QRect()  # ...and as it was on screen
+        self._normal_state: QByteArray | None = None
+        self._panel_before = True  # the side panel's visibility before presentation mode
+
+    @property
+    def _window(self) -> QMainWindow:
+        return self._window_ref()
+
+    def _paint(self, look: Look) -> None:
+        paint = self._paint_ref()
+        if paint is not None:
+            paint(look)
+
+    # ---- the screen ------------------------------------------------------------------------------------
+    def screen_area(self) -> QRect:
+        screen = self._window.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, *DEFAULT_SIZE)
+
+    def fit_to_screen(self, geometry: QByteArray | None, keep: bool = False) -> None:
+        """The remembered geometry, or the default size (or, with `keep`, the present one); either
+        way inside the screen's free area."""
+        window, area = self._window, self.screen_area()
+        if not keep and (geometry is None or not window.restoreGeometry(geometry)):
+            window.resize(*DEFAULT_SIZE)
+            window.move(area.center() - window.rect().center())
+        width = min(window.width(), area.width() - FRAME[0])
+        height = min(window.height(), area.height() - FRAME[1])
+        window.resize(width, height)
+        x = min(max(window.x(), area.left()), area.right() - width - FRAME[0] + 1)
+        y = min(max(window.y(), area.top()), area.bottom() - height - FRAME[1] + 1)
+        window.move(x, y)
+
+    def refit(self) -> None:
+        """Back inside the screen's free area after a change of sizes (a look, a banner, a panel)."""
+        if not self.look.presenting and not self._window.isFullScreen():
+            self.fit_to_screen(None, keep=True)
+
+    def refit_soon(self) -> None:
+        QTimer.singleShot(0, self._window, self.refit)
+
+    def resized(self) -> None:
+        """Whatever grew the window (a layout, a larger least size), it goes back inside the screen."""
+        window = self._window
+        if not self.look.presenting and not window.isFullScreen() and window.isVisible():
+            area = self.screen_area()
+            if window.width() > area.width() - FRAME[0] or window.height() > area.height() - FRAME[1]:
+                self.refit_soon()
+
+    def side_panel_width(self) -> int:
+        """What the side panel's controls need at the current look (never more than 2/5 of the screen)."""
+        scroll = self._side_panel.widget()
+        needed = scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 16
+        return min(max(SIDE_PANEL_WIDTH, needed), self.screen_area().width() * 2 // 5)
+
+    def fit_side_panel(self) -> None:
+        scroll = self._side_panel.widget()
+        width = self.side_panel_width()
+        if scroll.minimumWidth() != width:
+            scroll.setMinimumWidth(width)
+            self.refit()
+
+    def default_layout(self) -> None:
+        """Panels for this screen: on a small one the views start hidden and the side panel narrow."""
+        area = self.screen_area()
+        if area.height() < COMPACT_HEIGHT:
+            for dock in self._view_docks:
+                dock.hide()
+        panel = self.side_panel_width() if area.width() < 1400 else self._side_panel.sizeHint().width()
+        self._window.resizeDocks([self._side_panel], [panel], Qt.Orientation.Horizontal)
+        self._splitter.setSizes([600, 400])  # the decision boundary first
+
+    # ---- the look --------------------------------------------------------------------------------------
+    def set_look(self, look: Look) -> None:
+        """Apply a look to the whole app: fonts, palette, plots, line widths, controls."""
+        self.look = look
+        self._window.statusBar().clearMessage()  # a passing message would be drawn over the rescaled labels
+        apply_to_app(look)
+        self._paint(look)
+        self._side_panel.widget().setMinimumWidth(self.side_panel_width())
+        if not look.presenting and self._window.isVisible():
+            self.refit_soon()  # smaller again, or larger within the screen
+
+    def zoom(self, steps: int) -> bool:
+        """The interface one step bigger (+1) or smaller (-1), or back to its own size (0); a step
+        that would make the window larger than the screen is refused (and said)."""
+        before = self.look
+        self.set_look(self.look.scaled(steps) if steps else replace(self.look, scale=1.0))
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the least size at the new scale
+        if steps > 0 and self.look != before and not self._least_size_fits():
+            self.set_look(before)
+            self._window.statusBar().showMessage(NO_ROOM, 4000)
+            return False
+        if steps > 0 and self.look != before:  # fonts polished later may still need more: checked again then
+            QTimer.singleShot(0, self._window, partial(self._zoom_fits_or_back, before))
+        return True
+
+    def _least_size_fits(self) -> bool:
+        area, least = self.screen_area(), self._window.minimumSizeHint()
+        return least.width() <= area.width() - FRAME[0] and least.height() <= area.height() - FRAME[1]
+
+    def _zoom_fits_or_back(self, before: Look) -> None:
+        """A zoom whose sizes, once every style is applied, need more than the screen: undone."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if not self.look.presenting and self.look.zoom > before.zoom and not self._least_size_fits():
+            self.set_look(replace(self.look, scale=before.scale))
+            self._window.statusBar().showMessage(NO_ROOM, 4000)
+
+    # ---- presentation mode -------------------------------------------------------------------------------
+    def set_presenting(self, on: bool) -> None:
+        """Presentation mode (F11): full screen, larger text, thicker lines; off: as before."""
+        if on == self.look.presenting:
+            return
+        window = self._window
+        if on:
+            self._normal_geometry, self._normal_rect = window.saveGeometry(), window.geometry()
+            self._normal_state = window.saveState(LAYOUT_VERSION)  # remembered as it was, side panel included
+            self._panel_before = self._side_panel.isVisible()
+            if self.screen_area().width() < PRESENT_PANEL_WIDTH:  # the plots need the room: View brings it back
+                self._side_panel.hide()
+            window.showFullScreen()  # first: Qt keeps the normal geometry as it is now, not as the bigger look makes it
+            self.set_look(replace(self.look, presenting=True))
+        else:
+            self.set_look(replace(self.look, presenting=False))  # the smaller sizes first: the window fits again
+            window.showNormal()
+            self._side_panel.setVisible(self._panel_before)
+            QTimer.singleShot(0, window, self._restore_normal_geometry)  # once the smaller sizes are laid out
+
+    def _restore_normal_geometry(self) -> None:
+        if not self.look.presenting:
+            self._window.setGeometry(self._normal_rect)
+            self.fit_to_screen(None, keep=True)
+
+    def geometry_to_remember(self) -> tuple[QByteArray, QByteArray]:
+        """The window's geometry and layout as they are outside presentation mode."""
+        if self.look.presenting and self._normal_geometry is not None:
+            return self._normal_geometry, self._normal_state
+        return self._window.saveGeometry(), self._window.saveState(LAYOUT_VERSION)
