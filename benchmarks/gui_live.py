@@ -32,7 +32,8 @@ import torch
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from minidl.spec import Spec, make_trainer
+from minidl.build import make_trainer
+from minidl.spec import Spec
 from minidl.train import DEFAULT_THREADS, set_threads
 from minidl_gui._qt.main_window import LAUNCH_SPEC, MainWindow
 from minidl_gui.components.limits import MAX_LIVE_PARAMETERS

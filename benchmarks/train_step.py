@@ -66,7 +66,8 @@ def minidl_epoch_fn(weights, dtype, labels=None):
 def trainer_epoch_fn(weights, dtype, record_layers=True):
     """The engine the CLI and the app drive: shuffling, divergence check and bookkeeping included;
     with `record_layers`, the gradient norms of its Linear layers too (the layer-health view's)."""
-    from minidl.spec import REPORT, make_trainer
+    from minidl.build import make_trainer
+    from minidl.configs import REPORT
 
     spec = REPORT.replace(dtype=str(dtype).removeprefix("torch."))
     trainer = make_trainer(spec, evaluate_every=1_000_000, record_layers=record_layers)  # no evaluation

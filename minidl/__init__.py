@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = ["SGD", "Adam", "Optimizer", "optim_SGD", *_modules]
 
-_LAZY = ("cli", "data", "registry", "spec", "storage", "train")
+_LAZY = ("build", "cli", "configs", "data", "errors", "registry", "spec", "storage", "train")
 
 
 def __getattr__(name: str):

@@ -7,24 +7,71 @@ registries: its choices, range, default and help come from there.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
+import math
 import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
+from minidl.build import make_trainer
+from minidl.configs import CONFIGS, REPORT
 from minidl.params import Param, Registry, SpecError
-from minidl.progress import ProgressBar, format_seconds
 from minidl.registry import DATASETS, INITS, LAYERS, LOSSES, OPTIMIZERS
-from minidl.spec import CONFIGS, FIELDS, OPTIMIZER_OPTIONS, REPORT, Spec, make_trainer
+from minidl.spec import FIELDS, OPTIMIZER_OPTIONS, Spec
 from minidl.storage.checkpoint import read_spec, save_model
-from minidl.storage.files import FileProblem, check_writable, write_atomic, write_text_atomic
-from minidl.train import DEFAULT_THREADS, Trainer
+from minidl.storage.files import FileProblem, check_writable, write_text_atomic
+from minidl.storage.history import write_history
+from minidl.train import DEFAULT_THREADS
 
 REPORT_FIGURES = {"train": 97.3, "test": 96.2}  # the report, mean of 50 runs
 REGISTRIES: dict[str, Registry] = {"dataset": DATASETS, "init": INITS, "loss": LOSSES, "optimizer": OPTIMIZERS}
 COUNTS = {"runs": Param("runs", int, 50, low=1, high=10_000), "threads": Param("threads", int, DEFAULT_THREADS, low=1)}
+
+
+class _LogBar(tqdm):
+    """tqdm into a file or a pipe: a line of its own (not a redraw) about every tenth of the way,
+    the first after the first step and always the last, so that logs stay short."""
+
+    monitor_interval = 0  # no thread that redraws a slow bar: a log gets only the lines above
+
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        if self.n == 0 or msg == "":  # nothing done yet, or tqdm clearing a bar it would redraw
+            return False
+        self.fp.write(self.__str__() + "\n")
+        self.fp.flush()
+        return True
+
+    def update(self, n: float = 1) -> bool | None:
+        shown = super().update(n)
+        if self.disable:
+            return shown
+        first, last = self.last_print_n == 0, self.total is not None and self.n >= self.total
+        if self.n > self.last_print_n and (first or last):
+            self.refresh()
+            self.last_print_n = self.n
+        return shown
+
+
+def progress_bar(total: int, label: str, enabled: bool) -> tqdm:
+    """A progress bar on stderr: redrawn in place (at most 10 times a second) on a terminal,
+    a line every tenth of the way into a file or a pipe; silent when not `enabled`."""
+    stream = sys.stderr
+    if stream.isatty():
+        return tqdm(total=total, desc=label, unit="epoch", file=stream, disable=not enabled, mininterval=0.1)
+    return _LogBar(
+        total=total,
+        desc=label,
+        unit="epoch",
+        file=stream,
+        disable=not enabled,
+        leave=False,
+        mininterval=0,
+        miniters=max(1, math.ceil(total / 10)),
+        ncols=100,
+        ascii=True,
+    )
 
 
 def typed(param: Param):
@@ -193,10 +240,11 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             file=out,
             flush=True,
         )
-    bar = ProgressBar(spec.epochs, "train ", enabled=not args.quiet)
+    bar = progress_bar(spec.epochs, "train", enabled=not args.quiet)
 
     def on_epoch(record) -> None:
-        bar.update(record.epoch, f"loss {record.train_loss:.4f} acc {100 * record.train_accuracy:.1f}%")
+        bar.set_postfix_str(f"loss {record.train_loss:.4f} acc {100 * record.train_accuracy:.1f}%", refresh=False)
+        bar.update(record.epoch - bar.n)
 
     start = time.perf_counter()
     interrupted = False
@@ -237,7 +285,7 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                 f"epoch {record.epoch}: train loss {record.train_loss:.4f}, "
                 f"train accuracy {100 * record.train_accuracy:.2f}%, "
                 f"test loss {record.test_loss:.4f}, test accuracy {100 * record.test_accuracy:.2f}%  "
-                f"({format_seconds(elapsed)})",
+                f"({tqdm.format_interval(elapsed)})",
                 file=out,
             )
         for what in saved:
@@ -245,21 +293,6 @@ def command_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if interrupted:
         return 130
     return 1 if trainer.diverged else 0
-
-
-def write_history(path: Path, trainer: Trainer) -> None:
-    """Per-epoch metrics as CSV, with each Linear layer's gradient norm and each activation's health
-    in columns named by the layer's index (`grad_norm_L0`, `saturated_L1`, `dead_L3`)."""
-    model = trainer.model
-    layers = [f"grad_norm_L{i}" for i in trainer.linear_layers]
-    layers += [f"{model[i].health_kind}_L{i}" for i in trainer.activation_layers]
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", *layers])
-    for r in trainer.history:
-        figures = [*r.grad_norms, *r.health] if len(r.grad_norms) + len(r.health) == len(layers) else []
-        writer.writerow([r.epoch, r.train_loss, r.train_accuracy, r.test_loss, r.test_accuracy, *figures])
-    write_atomic(path, lambda handle: handle.write(text.getvalue().encode()), "history")
 
 
 def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -270,13 +303,13 @@ def command_reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser)
         parser.error(str(error))
     start = time.perf_counter()
     trainer = make_trainer(spec, models=args.runs, evaluate_every=0, threads=args.threads, device=args.device)
-    bar = ProgressBar(spec.epochs, "reproduce ", enabled=not args.quiet)
+    bar = progress_bar(spec.epochs, "reproduce", enabled=not args.quiet)
     interrupted = False
     try:
         for _ in range(spec.epochs):
             if not trainer.run_epoch():
                 break
-            bar.update(trainer.epoch)
+            bar.update(trainer.epoch - bar.n)
     except KeyboardInterrupt:
         interrupted = True
     finally:

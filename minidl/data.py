@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -236,3 +237,27 @@ def train_test_split(
         return Split(*one())
     draws = [one() for _ in range(positive_int("train_test_split", "models", models))]
     return Split(*(torch.stack(parts) for parts in zip(*draws)))
+
+
+# ---- points of one's own: which are kept for testing -----------------------------------------------
+TEST_SHARE = Param(
+    "test_share", float, 0.2, low=0.0, high=0.9, doc="share of painted or imported points kept for testing"
+)
+
+
+def random_split(n: int, test_share: float, rng: np.random.Generator, keep_both: bool = True) -> np.ndarray:
+    """Which of `n` points are test points, `(n,)` bool: each one independently with the
+    probability `test_share` (`rng.random(n) < test_share`, one draw of `rng`).
+
+    With `keep_both`, where there are two points or more neither set is left empty: if every
+    point was drawn for testing the first is a training point, if none was the last is a test
+    point. `test_share` is checked against `TEST_SHARE`.
+    """
+    share = argument("random_split", TEST_SHARE, test_share)
+    n = argument("random_split", Param("n", int, low=0), n)
+    is_test = rng.random(n) < share
+    if keep_both and n >= 2 and is_test.all():
+        is_test[0] = False
+    if keep_both and n >= 2 and not is_test.any():
+        is_test[-1] = True
+    return is_test

@@ -8,7 +8,6 @@ the next `step()`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -16,20 +15,10 @@ import torch
 from torch import Tensor
 
 from minidl._checks import argument, non_negative_float, positive_float
-from minidl.params import QUOTE_LIMIT, Param, quoted
+from minidl.errors import StateError, described
+from minidl.params import Param, mapping
 
 MAX_SAVED_LR = 1e6  # far above any lr that trains; a larger one would overflow a float32 step
-
-
-class StateError(ValueError):
-    """A saved state does not fit what it is loaded into; the message names the part and says why."""
-
-
-def described(value: Any, limit: int = QUOTE_LIMIT) -> str:
-    """`quoted(value)` on one line; a tensor by its type and shape (its values may be many)."""
-    if isinstance(value, Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
-    return re.sub(r"\s*\n\s*", " ", quoted(value, limit))
 
 
 def _shape(t: Tensor) -> tuple[int, ...]:
@@ -37,6 +26,14 @@ def _shape(t: Tensor) -> tuple[int, ...]:
 
 
 class Optimizer:
+    """The base of every optimizer: it holds `params` and `grads`, the tensors of `Module.param()`'s
+    `(parameter, gradient)` pairs, and updates the parameters in place with `step()`.
+
+    A subclass writes its update rule in `step()` and names its buffers (momentum, moments) for
+    `state_dict()` in `_extra_keys`/`_extra_state`/`_check_extra`/`_set_extra`. `lr` (> 0) may
+    change between steps.
+    """
+
     def __init__(self, params: Iterable[tuple[Tensor, Tensor]], lr: float) -> None:
         name = type(self).__name__
         pairs = list(params) if not isinstance(params, Tensor) else None
@@ -79,39 +76,38 @@ class Optimizer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from `state` (a `state_dict()` of an optimizer of this type over parameters of
         the same shapes); all-or-nothing: a `StateError` naming what does not fit changes nothing."""
-        self.prepare_state(state)()
+        self.set_state(self.check_state(state))
 
     def prepare_state(self, state: Mapping[str, Any], finite: bool = False) -> Callable[[], None]:
         """Check `state` whole and return the function that applies it, so a caller can check
-        several parts before changing any. `StateError` if it does not fit; with `finite`, also
-        if a buffer holds a value that is not finite."""
+        several parts before changing any (see `check_state`)."""
+        checked = self.check_state(state, finite)
+        return lambda: self.set_state(checked)
+
+    def check_state(self, state: Mapping[str, Any], finite: bool = False) -> dict[str, Any]:
+        """`state` checked against this optimizer's type, options and parameter shapes and dtypes
+        (not their values or device: the parameters may be placeholders), as fresh copies that
+        `set_state` applies. `StateError` if it does not fit; with `finite`, also if a buffer
+        holds a value that is not finite."""
         name = type(self).__name__
         if not isinstance(state, Mapping):
             raise StateError(f"optimizer state: must be a mapping, got {described(state)}")
         kind = state.get("type")
         if not isinstance(kind, str) or kind != name:
             raise StateError(f"optimizer state: saved by a {described(kind)} optimizer, this one is {name}")
-        keys = {"type", "lr", *self._extra_keys()}
-        unknown = sorted(str(k) for k in set(state) - keys)
-        if unknown:
-            raise StateError(
-                f"optimizer state: unknown field {described(unknown[0])} (fields: {', '.join(sorted(keys))})"
-            )
-        missing = sorted(keys - set(state))
-        if missing:
-            raise StateError(f"optimizer state: missing field {missing[0]!r}")
+        keys = ("type", "lr", *self._extra_keys())
+        mapping("optimizer state", state, keys, keys, error=StateError, show=described, noun="a mapping")
         lr = state["lr"]
         problem = Param("lr", float, low=0.0, low_open=True, high=MAX_SAVED_LR).problem(lr)
         if problem:
             raise StateError(f"optimizer state: lr {problem}, got {described(lr)}")
-        apply_extra = self._prepare_extra(state, finite)
-        lr = float(lr)
+        return {"lr": float(lr), **self._check_extra(state, finite)}
 
-        def apply() -> None:
-            apply_extra()
-            self._lr = lr
-
-        return apply
+    def set_state(self, checked: Mapping[str, Any]) -> None:
+        """Apply what `check_state` returned (of this optimizer or of one built the same way); the
+        buffers are copied onto the parameters' device, so one checked state may be applied twice."""
+        self._set_extra(checked)
+        self._lr = checked["lr"]
 
     def _extra_keys(self) -> tuple[str, ...]:
         return ()
@@ -119,12 +115,15 @@ class Optimizer:
     def _extra_state(self) -> dict[str, Any]:
         return {}
 
-    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
-        return lambda: None
+    def _check_extra(self, state: Mapping[str, Any], finite: bool) -> dict[str, Any]:
+        return {}
+
+    def _set_extra(self, checked: Mapping[str, Any]) -> None:
+        pass
 
     def _tensors(self, what: str, value: Any, finite: bool) -> list[Tensor]:
-        """`value` as one tensor per parameter, each of its parameter's shape and dtype: fresh
-        copies on the parameter's device, or a `StateError` naming the first that does not fit."""
+        """`value` as one tensor per parameter, each of its parameter's shape and dtype (fresh
+        copies), or a `StateError` naming the first that does not fit."""
         if not isinstance(value, (list, tuple)) or not all(isinstance(t, Tensor) for t in value):
             raise StateError(f"optimizer state: {what} must be a list of tensors, got {described(value)}")
         if len(value) != len(self.params):
@@ -141,8 +140,12 @@ class Optimizer:
                 raise StateError(f"optimizer state: {what} of parameter {i} is {t.dtype}, the model's is {p.dtype}")
             if finite and not bool(torch.isfinite(t).all()):
                 raise StateError(f"optimizer state: {what} of parameter {i} holds values that are not finite")
-            out.append(t.detach().to(device=p.device, copy=True).contiguous())
+            out.append(t.detach().clone(memory_format=torch.contiguous_format))
         return out
+
+    def _placed(self, tensors: list[Tensor]) -> list[Tensor]:
+        """Copies of checked buffers on their parameters' devices."""
+        return [t.to(device=p.device, copy=True) for t, p in zip(tensors, self.params)]
 
     @staticmethod
     def _saved(tensors: list[Tensor]) -> list[Tensor]:
@@ -152,7 +155,15 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and L2 weight decay.
 
-    Same update as `torch.optim.SGD` (dampening 0): `v = momentum * v + g`, `p -= lr * v`.
+    The update of `torch.optim.SGD` (dampening 0), for each parameter p with gradient g::
+
+        d = g + weight_decay · p                 (L2 weight decay)
+        v = d               on the first step,   (momentum buffer, only when momentum > 0)
+        v = momentum · v + d   after it
+        d = d + momentum · v   with Nesterov,  d = v  without
+        p = p − lr · d
+
+    With `momentum=0` that is plain SGD, p = p − lr · (g + weight_decay · p).
     """
 
     def __init__(
@@ -192,19 +203,17 @@ class SGD(Optimizer):
     def _extra_state(self) -> dict[str, Any]:
         return {"momentum_buffers": None if self._buffers is None else self._saved(self._buffers)}
 
-    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
+    def _check_extra(self, state: Mapping[str, Any], finite: bool) -> dict[str, Any]:
         raw = state["momentum_buffers"]
         if raw is None:
-            buffers = None
-        elif not self.momentum:
+            return {"momentum_buffers": None}
+        if not self.momentum:
             raise StateError("optimizer state: momentum buffers were saved, but this SGD has no momentum")
-        else:
-            buffers = self._tensors("momentum buffer", raw, finite)
+        return {"momentum_buffers": self._tensors("momentum buffer", raw, finite)}
 
-        def apply() -> None:
-            self._buffers = buffers
-
-        return apply
+    def _set_extra(self, checked: Mapping[str, Any]) -> None:
+        buffers = checked["momentum_buffers"]
+        self._buffers = None if buffers is None else self._placed(buffers)
 
     def __repr__(self) -> str:
         return (
@@ -217,7 +226,19 @@ optim_SGD = SGD  # the report's name
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015) with bias correction and L2 weight decay, as `torch.optim.Adam`."""
+    """Adam (Kingma & Ba 2015) with bias correction and L2 weight decay, as `torch.optim.Adam`.
+
+    At step t (from 1), for each parameter p with gradient g::
+
+        d = g + weight_decay · p              (L2 weight decay, added to the gradient)
+        m = β1 · m + (1 − β1) · d             (first moment: a lerp of m towards d)
+        v = β2 · v + (1 − β2) · d ⊙ d         (second moment)
+        m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)  (bias correction: m and v start at 0)
+        p = p − lr · m̂ / (√v̂ + eps)
+
+    `step()` folds the two corrections into one step size and one divisor:
+    p −= (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + eps), the same arithmetic as torch's.
+    """
 
     def __init__(
         self,
@@ -262,7 +283,7 @@ class Adam(Optimizer):
     def _extra_state(self) -> dict[str, Any]:
         return {"steps": self.steps, "m": self._saved(self._m), "v": self._saved(self._v)}
 
-    def _prepare_extra(self, state: Mapping[str, Any], finite: bool) -> Callable[[], None]:
+    def _check_extra(self, state: Mapping[str, Any], finite: bool) -> dict[str, Any]:
         steps = state["steps"]
         problem = Param("steps", int, low=0).problem(steps)
         if problem:
@@ -272,11 +293,10 @@ class Adam(Optimizer):
         for i, t in enumerate(v):
             if bool((t < 0).any()):
                 raise StateError(f"optimizer state: moment 'v' of parameter {i} holds negative values")
+        return {"steps": steps, "m": m, "v": v}
 
-        def apply() -> None:
-            self.steps, self._m, self._v = steps, m, v
-
-        return apply
+    def _set_extra(self, checked: Mapping[str, Any]) -> None:
+        self.steps, self._m, self._v = checked["steps"], self._placed(checked["m"]), self._placed(checked["v"])
 
     def __repr__(self) -> str:
         return f"Adam(lr={self._lr:g}, betas={self.betas}, eps={self.eps:g}, weight_decay={self.weight_decay:g})"

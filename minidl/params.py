@@ -223,12 +223,39 @@ class Registry(Mapping[str, Entry]):
         raise SpecError(f"{path or self.kind}: must be one of {', '.join(self.names)}, got {quoted(name)}")
 
 
-def mapping(path: str, value: Any, allowed: Iterable[str]) -> Mapping[str, Any]:
-    """`value` as a JSON object with only `allowed` keys, or a `SpecError` naming the first stranger."""
-    if not isinstance(value, dict):
-        raise SpecError(f"{path}: must be an object, got {quoted(value)}")
+def stray_key(value: Mapping[Any, Any], allowed: Iterable[str], required: Iterable[str] = ()) -> tuple[str, str] | None:
+    """The first key of `value` that is wrong: `("unknown", key)` for the first (in sorted order)
+    not in `allowed`, else `("missing", key)` for the first of `required` absent; None if none is."""
     allowed = set(allowed)
-    unknown = sorted(str(k) for k in set(value) - allowed)
+    unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
-        raise SpecError(f"{path}: unknown field {quoted(unknown[0])} (allowed: {', '.join(sorted(allowed))})")
-    return value
+        return "unknown", unknown[0]
+    missing = [k for k in required if k not in value]
+    return ("missing", missing[0]) if missing else None
+
+
+def mapping(
+    path: str,
+    value: Any,
+    allowed: Iterable[str],
+    required: Iterable[str] = (),
+    error: type[Exception] = SpecError,
+    show: Callable[[Any], str] = quoted,
+    noun: str = "an object",
+) -> Mapping[str, Any]:
+    """`value` as a mapping with only `allowed` keys and every `required` one, or an `error`
+    (a `SpecError` by default) naming `path` and the first key that is wrong.
+
+    The one check of "an object with these fields" for specs, trainer states and saved records;
+    `show` quotes a value in the message, `noun` says what `value` must be.
+    """
+    if not isinstance(value, Mapping):
+        raise error(f"{path}: must be {noun}, got {show(value)}")
+    allowed = tuple(allowed)
+    stray = stray_key(value, allowed, required)
+    if stray is None:
+        return value
+    kind, key = stray
+    if kind == "unknown":
+        raise error(f"{path}: unknown field {show(key)} (fields: {', '.join(sorted(allowed))})")
+    raise error(f"{path}: missing field {key!r}")

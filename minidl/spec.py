@@ -6,7 +6,7 @@
      "optimizer": {"type": "sgd", "lr": 0.01, "momentum": 0.0, "weight_decay": 0.0, "nesterov": false},
      "batch_size": 10, "epochs": 100, "lr_decay": 1.0, "shuffle": true, "seed": 0, "dtype": "float32"}
 
-`layers` lists the hidden part only: the input width comes from the data, and `build` appends
+`layers` lists the hidden part only: the input width comes from the data, and `make_model` appends
 the output `Linear` with one unit per class. Layer types, losses, optimizers (and their
 options), initialisations and datasets are the names in `minidl.registry`; every other field
 is a `Param` in `FIELDS`, with its range. `Spec.from_dict` checks every field and raises one
@@ -18,10 +18,16 @@ derives one spec from another, validated the same way.
 visits the training points in their stored order every epoch. Random streams: data from
 `seed`, weights from `seed + 1`, minibatch order from `seed + 2`, so changing one part of an
 experiment leaves the others alone.
+
+This module describes and checks; it builds nothing. `minidl.build` makes models and trainers from a
+spec (`make_model`, `make_trainer`), `minidl.configs` holds the named ones (`REPORT`, `CONFIGS`);
+both are importable from here as well (`from minidl.spec import make_trainer, REPORT`), loaded on
+first use so that `import minidl.spec` does not load the trainer.
 """
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 from collections.abc import Mapping
@@ -30,15 +36,11 @@ from typing import Any
 
 import torch
 
-from minidl.data import CLASSES, INPUT_DIM, NOISE, Split, train_test_split
-from minidl.nn.container import Sequential
-from minidl.nn.ensemble import EnsembleLinear
-from minidl.nn.linear import Linear
+from minidl.data import CLASSES, INPUT_DIM, NOISE
 from minidl.nn.module import Module
 from minidl.optim import Optimizer
 from minidl.params import Param, SpecError, mapping, quoted
 from minidl.registry import DATASETS, INITS, LAYERS, LINEAR, LOSSES, OPTIMIZERS
-from minidl.train import Trainer
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MAX_POINTS = 1_000_000
@@ -329,113 +331,27 @@ class Spec:
         return "-".join(map(str, self.widths())) + (", " + "/".join(activations) if activations else "")
 
 
-# ---- building -------------------------------------------------------------------------------------
-def make_model(spec: Spec, models: int | None = None, generator=None) -> Sequential:
-    """The network a spec describes; with `models=R` an ensemble of R such networks side by side."""
-    dtype = spec.torch_dtype
-    generator = generator if generator is not None else torch.Generator().manual_seed(spec.seed + 1)
-
-    def linear(i: int, o: int) -> Module:
-        if models is None:
-            return Linear(i, o, init=spec.init, generator=generator, dtype=dtype)
-        return EnsembleLinear(models, i, o, init=spec.init, generator=generator, dtype=dtype)
-
-    widths = iter(itertools.pairwise(spec.widths()))
-    modules = [linear(*next(widths)) if layer.type == LINEAR else layer.build() for layer in spec.layers]
-    modules.append(linear(*next(widths)))
-    return Sequential(*modules)
+# ---- the names of minidl.build and minidl.configs, loaded on first use ----------------------------
+_ELSEWHERE = {
+    **dict.fromkeys(("Experiment", "build", "make_data", "make_model", "make_trainer"), "minidl.build"),
+    **dict.fromkeys(("BEST", "CONFIGS", "ORIGINAL", "REPORT"), "minidl.configs"),
+}
 
 
-def make_data(spec: Spec, models: int | None = None) -> Split:
-    d = spec.dataset
-    return train_test_split(d.name, d.n_train, d.n_test, d.noise, seed=spec.seed, models=models, dtype=spec.torch_dtype)
+def __getattr__(name: str) -> Any:
+    if name in _ELSEWHERE:
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module 'minidl.spec' has no attribute {name!r}")
 
-
-@dataclass
-class Experiment:
-    spec: Spec
-    model: Sequential
-    loss: Module
-    optimizer: Optimizer
-    data: Split
-
-
-def build(
-    spec: Spec, models: int | None = None, data: Split | None = None, device: str | torch.device | None = None
-) -> Experiment:
-    """Model, loss, optimizer and data from a spec (an ensemble of `models` networks if given), on
-    `device` (the CPU by default). Everything is drawn on the CPU first, so a seed gives the same
-    experiment on any device."""
-    if not isinstance(spec, Spec):
-        raise TypeError(f"build expects a Spec, got {type(spec).__name__} (use Spec.from_dict for a dict)")
-    data = data if data is not None else make_data(spec, models)
-    model = make_model(spec, models)
-    if device is not None:
-        device = torch.device(device)
-        model.to(device)  # before the optimizer: it holds the tensors it updates
-        data = Split(*(t.to(device) for t in (data.x_train, data.y_train, data.x_test, data.y_test)))
-    return Experiment(spec, model, LOSSES[spec.loss].build(), spec.optimizer.build(model.param()), data)
-
-
-def make_trainer(
-    spec: Spec,
-    models: int | None = None,
-    data: Split | None = None,
-    device: str | torch.device | None = None,
-    **trainer_options,
-) -> Trainer:
-    """A `Trainer` ready to run the experiment a spec describes (on `device`, the CPU by default)."""
-    experiment = build(spec, models, data, device)
-    return Trainer(
-        experiment.model,
-        experiment.loss,
-        experiment.optimizer,
-        experiment.data,
-        batch_size=spec.batch_size,
-        seed=spec.seed + 2,
-        lr_decay=spec.lr_decay,
-        shuffle=spec.shuffle,
-        **trainer_options,
-    )
-
-
-# ---- named configurations --------------------------------------------------------------------------
-ORIGINAL = Spec(init="normal", optimizer=OptimizerSpec.make("sgd", lr=1e-3), batch_size=5, epochs=100, shuffle=False)
-"""The report's published code (its `test.py`), which fixes what the PDF leaves out: 100 epochs,
-lr 1e-3, batches of 5 in a fixed order (no shuffling), summed MSE, weights *and* biases drawn
-from N(0, 1)."""
-
-REPORT = Spec(init="xavier", epochs=600)
-"""The report's experiment as we train it: 2-25-25-25-2, Tanh, MSE summed, plain SGD, 1000/1000
-disk points; lr 0.01, shuffled batches of 10, 600 epochs, from Glorot (xavier) initial weights,
-which train a Tanh net faster than N(0, 1) draws and reach a higher accuracy."""
-
-BEST = Spec(
-    init="xavier",
-    loss="cross_entropy",
-    optimizer=OptimizerSpec.make("adam", lr=0.01),
-    batch_size=1000,
-    epochs=1000,
-    lr_decay=0.9965,
-)
-"""Our best configuration on the same task and the same 2-25-25-25-2 Tanh network:
-cross-entropy, Adam on the full batch of 1000 points, lr 0.01 decayed by 0.9965 per epoch (to
-0.0003 after 1000 epochs). Smooth Tanh units draw a round boundary; a decaying lr lets Adam settle
-instead of wandering once the loss is small."""
-
-CONFIGS = {"original": ORIGINAL, "report": REPORT, "best": BEST}
 
 __all__ = [
-    "BEST",
-    "CONFIGS",
+    "DTYPES",
     "FIELDS",
-    "ORIGINAL",
-    "REPORT",
+    "OPTIMIZER_OPTIONS",
+    "DatasetSpec",
     "Layer",
     "OptimizerSpec",
     "Spec",
     "SpecError",
-    "build",
-    "make_model",
-    "make_trainer",
+    *sorted(_ELSEWHERE),
 ]

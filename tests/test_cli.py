@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import signal
 import subprocess
@@ -159,3 +160,23 @@ def test_ctrl_c_stops_cleanly_and_reports(args, header, report):
     assert process.returncode == 130
     assert report in out and "accuracy" in out
     assert "Traceback" not in err
+
+
+def test_the_progress_bar_writes_a_line_about_every_tenth_into_a_file(monkeypatch):
+    from minidl.cli import progress_bar
+
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    bar = progress_bar(95, "train", enabled=True)
+    for _ in range(95):
+        bar.update(1)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("train") and "1/95" in lines[0] and "95/95" in lines[-1]
+    assert len(lines) == 11 and "\r" not in stream.getvalue()  # 1, 11, 21, ..., 91 and the last
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    silent = progress_bar(5, "train", enabled=False)
+    silent.update(5)
+    silent.close()
+    assert quiet.getvalue() == ""

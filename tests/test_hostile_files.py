@@ -32,7 +32,7 @@ import minidl.storage.checkpoint as checkpoint
 from minidl.params import SpecError
 from minidl.spec import Layer, Spec, make_model
 from minidl.storage.checkpoint import ZIP_MAGIC, read_experiment, read_model, read_spec, save_model
-from minidl.storage.files import FileProblem, write_atomic, write_text_atomic
+from minidl.storage.files import FileProblem, atomic_target, write_atomic, write_text_atomic
 
 SMALL = Spec().replace(n_train=50, n_test=50, layers=[Layer.make("linear", units=4), Layer.make("tanh")])
 
@@ -708,3 +708,37 @@ def test_the_cli_refuses_a_hostile_spec_in_one_line(tmp_path, content):
     assert errors[0].startswith("minidl train: error: --spec: ")
     assert_plain(errors[0], path, why)
     assert result.stderr.count(str(path)) == 1
+
+
+# ---- a file written by name: atomic_target ----------------------------------------------------------
+def test_atomic_target_gives_a_name_beside_the_file_and_puts_it_in_place(tmp_path):
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o640)
+    with atomic_target(path, "plot") as temporary:
+        assert temporary.parent == tmp_path and temporary.suffix == ".png" and temporary != path
+        temporary.write_bytes(b"new")  # as an exporter that takes a file name writes it
+        assert path.read_bytes() == b"old"
+    assert path.read_bytes() == b"new" and leftovers(tmp_path, path.name) == []
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # an existing file's mode is kept
+
+
+def test_atomic_target_leaves_the_old_file_when_the_writer_fails_or_writes_nothing(tmp_path):
+    path = tmp_path / "film.mp4"
+    path.write_bytes(b"old")
+    with pytest.raises(FileProblem) as caught, atomic_target(path, "recording") as temporary:
+        temporary.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert_plain(str(caught.value), path, "No space left on device")
+    with pytest.raises(FileProblem, match="nothing was written"), atomic_target(path, "plot", refuse_empty=True):
+        pass
+    with pytest.raises(KeyError), atomic_target(path, "plot"):  # not a file problem: passed on as it is
+        raise KeyError("a bug")
+    target = atomic_target(path, "recording")  # made in one thread, committed in another
+    target.temporary.write_bytes(b"new")
+    thread = threading.Thread(target=target.commit)
+    thread.start()
+    thread.join()
+    assert path.read_bytes() == b"new" and leftovers(tmp_path, path.name) == []
+    with pytest.raises(FileProblem, match="is a folder"):
+        atomic_target(tmp_path, "plot")

@@ -6,20 +6,21 @@ import math
 import os
 import threading
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minidl.data import Split
-from minidl.spec import Spec, make_trainer
+from minidl.build import make_trainer
+from minidl.data import TEST_SHARE, Split, random_split
+from minidl.spec import Spec
 from minidl.storage.files import FileProblem
 from minidl.storage.points import (
     MARGIN,
     Points,
     read_points_csv,
     split_by_mask,
-    split_mask,
     split_points,
     write_points_csv,
 )
@@ -371,43 +372,50 @@ def random_points(n: int, ones: int, seed: int = 0) -> Points:
     return Points(torch.rand(n, 2, generator=generator, dtype=torch.float64), labels)
 
 
+def split_mask(points: Points, share: float, rng: np.random.Generator) -> torch.Tensor:
+    return torch.from_numpy(random_split(len(points), share, rng))
+
+
 def test_split_is_deterministic_given_the_generator():
     pts = random_points(100, 40)
-    a = split_mask(pts, 0.3, torch.Generator().manual_seed(5))
-    b = split_mask(pts, 0.3, torch.Generator().manual_seed(5))
-    c = split_mask(pts, 0.3, torch.Generator().manual_seed(6))
+    a = split_mask(pts, 0.3, np.random.default_rng(5))
+    b = split_mask(pts, 0.3, np.random.default_rng(5))
+    c = split_mask(pts, 0.3, np.random.default_rng(6))
     assert torch.equal(a, b) and not torch.equal(a, c)
-    s, t = (split_points(pts, 0.3, torch.Generator().manual_seed(5)) for _ in range(2))
+    s, t = (split_points(pts, 0.3, np.random.default_rng(5)) for _ in range(2))
     assert all(torch.equal(getattr(s, f), getattr(t, f)) for f in ("x_train", "y_train", "x_test", "y_test"))
 
 
-@given(n=st.integers(2, 300), ones_share=st.floats(0, 1), share=st.floats(0.001, 0.999), seed=st.integers(0, 99))
-def test_split_respects_the_share_keeps_both_sets_and_every_class_in_training(n, ones_share, share, seed):
+@given(n=st.integers(2, 300), ones_share=st.floats(0, 1), share=st.floats(0.0, 0.9), seed=st.integers(0, 99))
+def test_split_draws_each_point_at_the_share_and_keeps_both_sets(n, ones_share, share, seed):
     pts = random_points(n, round(n * ones_share), seed)
-    mask = split_mask(pts, share, torch.Generator().manual_seed(seed))
+    mask = split_mask(pts, share, np.random.default_rng(seed))
     n_test = int(mask.sum())
-    assert n_test == min(max(math.floor(n * share + 0.5), 1), n - 1)
+    drawn = np.random.default_rng(seed).random(n) < share  # the one draw: each point at the share
+    changed = (mask.numpy() != drawn).nonzero()[0].tolist()
+    assert changed in ([], [0], [n - 1])  # at most the first (all drawn) or the last (none) is moved
     assert 1 <= n_test <= n - 1
     for c in (0, 1):
         count = int((pts.labels == c).sum())
         in_test = int((mask & (pts.labels == c)).sum())
-        if count and n_test <= n - 2:  # room to keep every class in training
-            assert in_test < count
-        if count and 0 < n_test <= n - 2:  # stratified: within one point of its proportional share
-            assert abs(in_test - count * n_test / n) <= 1 + 1e-9
+        if count and changed == []:  # not stratified: a class's test points are its drawn ones
+            assert in_test == int((torch.from_numpy(drawn) & (pts.labels == c)).sum())
+        if count:  # and never more than the class has
+            assert 0 <= in_test <= count
     split = split_by_mask(pts, mask)
     assert len(split.y_test) == n_test and len(split.y_train) == n - n_test
 
 
 def test_split_gives_a_split_the_trainer_runs():
     pts = random_points(60, 30)
-    split = split_points(pts, 0.25, torch.Generator().manual_seed(0))
+    split = split_points(pts, 0.25, np.random.default_rng(0))
     assert isinstance(split, Split) and split.x_train.dtype == torch.float32
-    assert (len(split.y_train), len(split.y_test)) == (45, 15)
-    assert split.x_train.shape == (45, 2) and split.classes == 2
-    train = pts.x[~split_mask(pts, 0.25, torch.Generator().manual_seed(0))]
+    n_test = int(split_mask(pts, 0.25, np.random.default_rng(0)).sum())
+    assert (len(split.y_train), len(split.y_test)) == (60 - n_test, n_test) and 0 < n_test < 60
+    assert split.x_train.shape == (60 - n_test, 2) and split.classes == 2
+    train = pts.x[~split_mask(pts, 0.25, np.random.default_rng(0))]
     assert torch.equal(split.x_train, train.float())  # stored order kept
-    assert split_points(pts, 0.25, torch.Generator(), dtype=torch.float64).x_test.dtype == torch.float64
+    assert split_points(pts, 0.25, np.random.default_rng(), dtype=torch.float64).x_test.dtype == torch.float64
     spec = Spec.from_dict(dict(layers=[{"type": "linear", "units": 4}, {"type": "relu"}], epochs=1))
     trainer = make_trainer(spec, data=split)
     assert trainer.run(1)
@@ -415,22 +423,22 @@ def test_split_gives_a_split_the_trainer_runs():
 
 
 def test_two_points_split_one_and_one():
-    mask = split_mask(points([[0.1, 0.1], [0.9, 0.9]], [0, 1]), 0.5, torch.Generator().manual_seed(0))
+    mask = split_mask(points([[0.1, 0.1], [0.9, 0.9]], [0, 1]), 0.5, np.random.default_rng(0))
     assert int(mask.sum()) == 1
-    mask = split_mask(points([[0.1, 0.1], [0.9, 0.9]], [0, 1]), 0.01, torch.Generator().manual_seed(0))
+    mask = split_mask(points([[0.1, 0.1], [0.9, 0.9]], [0, 1]), 0.01, np.random.default_rng(0))
     assert int(mask.sum()) == 1  # at least one test point
 
 
 def test_split_refuses_what_cannot_be_split():
     one = points([[0.5, 0.5]], [0])
     with pytest.raises(ValueError, match="need at least 2 points"):
-        split_points(one, 0.5, torch.Generator())
+        split_points(one, 0.5, np.random.default_rng())
     two = points([[0.1, 0.1], [0.9, 0.9]], [0, 1])
-    for share in (0.0, 1.0, -0.1, math.nan):
+    for share in (0.95, 1.0, -0.1, math.nan):  # TEST_SHARE: 0 to 0.9
         with pytest.raises(ValueError, match="test_share"):
-            split_points(two, share, torch.Generator())
+            split_points(two, share, np.random.default_rng())
     with pytest.raises(TypeError, match="test_share"):
-        split_points(two, "0.5", torch.Generator())
+        split_points(two, "0.5", np.random.default_rng())
     with pytest.raises(ValueError, match="the test set would be empty"):
         split_by_mask(two, torch.tensor([False, False]))
     with pytest.raises(ValueError, match="the training set would be empty"):
@@ -438,7 +446,22 @@ def test_split_refuses_what_cannot_be_split():
     with pytest.raises(TypeError, match="is_test must be a bool tensor"):
         split_by_mask(two, torch.tensor([0, 1]))
     with pytest.raises(TypeError, match="must be Points"):
-        split_mask(torch.zeros(2, 2), 0.5)
+        split_points(torch.zeros(2, 2), 0.5, np.random.default_rng())
+
+
+def test_the_split_is_the_apps_draw_bit_for_bit():
+    """`random_split` makes the calls the app made itself: `rng.random(n) < share`, then the two fixes."""
+    for n, share, seed in ((1, 0.5, 0), (2, 0.0, 1), (5, 0.9, 2), (40, 0.2, 3), (3, 0.9, 7)):
+        mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected = theirs.random(n) < share
+        if n >= 2 and expected.all():
+            expected[0] = False
+        if n >= 2 and not expected.any():
+            expected[-1] = True
+        assert np.array_equal(random_split(n, share, mine), expected)
+        assert mine.random() == theirs.random()  # the generators were left in the same state
+    assert TEST_SHARE.default == 0.2 and (TEST_SHARE.low, TEST_SHARE.high) == (0.0, 0.9)
+    assert random_split(4, 0.0, np.random.default_rng(0), keep_both=False).tolist() == [False] * 4
 
 
 def test_a_split_read_from_a_file_is_used_as_it_is(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,9 +42,11 @@ def violations(source: str) -> list[str]:
 
 def test_the_framework_has_files():
     assert len(FILES) >= 5
+    folders = {p.parent.relative_to(FRAMEWORK).as_posix() for p in FILES}
+    assert {".", "nn", "storage", "train"} <= folders  # rglob finds the subpackages' files
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(FRAMEWORK).as_posix())
 def test_framework_file_is_pure(path):
     assert violations(path.read_text()) == []
 
@@ -68,3 +72,27 @@ def test_the_checker_catches(snippet):
 
 def test_the_checker_allows_our_own_backward():
     assert violations("g = net.backward(loss.backward())\ng = self.modules[i].backward(g)") == []
+
+
+def test_import_minidl_loads_the_engine_alone():
+    """`import minidl` must not load the application layer; its names still load on first use."""
+    code = (
+        "import minidl, sys; print(sorted(sys.modules)); "
+        "import minidl.spec; print(minidl.spec.Spec().describe(), minidl.Linear(2, 3), minidl.optim_SGD, "
+        "minidl.spec.make_trainer, minidl.spec.REPORT.epochs)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = result.stdout.splitlines()
+    loaded = ast.literal_eval(first)
+    application = ("spec", "build", "configs", "train", "storage", "cli", "registry", "data")
+    for name in application:
+        assert f"minidl.{name}" not in loaded, name
+    assert "minidl.nn" in loaded and "minidl.optim" in loaded
+    assert second.startswith("2-25-25-25-2, tanh Linear(in_dim=2, out_dim=3)") and second.endswith(" 600")
+
+
+def test_import_minidl_spec_does_not_load_the_trainer():
+    code = "import minidl.spec, sys; print(sorted(m for m in sys.modules if m.startswith('minidl.')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = ast.literal_eval(result.stdout)
+    assert "minidl.spec" in loaded and not [m for m in loaded if m.startswith(("minidl.train", "minidl.build"))]

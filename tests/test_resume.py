@@ -17,10 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minidl.storage.resume as resume
+import minidl.train.trainer
+from minidl.build import make_model, make_trainer, state_fit, weight_layout
 from minidl.data import Split
-from minidl.optim import StateError
+from minidl.errors import StateError
+from minidl.nn.linear import Linear
 from minidl.params import SpecError
-from minidl.spec import Spec, make_model, make_trainer
+from minidl.spec import Spec
 from minidl.storage.checkpoint import (
     Progress,
     read_experiment,
@@ -31,7 +34,7 @@ from minidl.storage.checkpoint import (
 )
 from minidl.storage.files import FileProblem
 from minidl.storage.resume import Session, read_session, restore_trainer, save_session
-from minidl.train import DataError, EpochRecord, Trainer
+from minidl.train import DataError, EpochRecord, Trainer, check_state
 
 LAYERS = [{"type": "linear", "units": 6}, {"type": "tanh"}, {"type": "linear", "units": 5}, {"type": "relu"}]
 BASE = Spec.from_dict(
@@ -732,3 +735,80 @@ def test_epoch_records_round_trip_through_plain_dicts():
     assert EpochRecord.from_dict(plain) == record
     with pytest.raises(StateError, match=r"record.health\[0\]: must be a number between 0 and 1"):
         EpochRecord.from_dict({**plain, "health": [-0.5]})
+
+
+# ---- opened once: checked without building, applied without checking again ------------------------
+FITS = [
+    ADAM,
+    SGD,
+    SGD.replace(nesterov=True, dtype="float64"),
+    BASE.replace(layers=[]),
+    BASE.replace(layers=[{"type": "identity"}, {"type": "linear", "units": 3}, {"type": "softplus", "beta": 2.0}]),
+    BASE.replace(shuffle=False, lr_decay=1.0, batch_size=45),
+]
+
+
+@pytest.mark.parametrize("spec", FITS, ids=range(len(FITS)))
+def test_what_a_state_must_fit_is_known_from_the_spec_alone(spec):
+    trainer = make_trainer(spec)
+    fit, optimizer = state_fit(spec, trainer.data.x_train.shape[0])
+    assert fit == trainer.fit()
+    assert weight_layout(spec) == tuple((n, tuple(p.shape), p.dtype) for n, p, _ in make_model(spec).named_param())
+    assert type(optimizer) is type(trainer.optimizer) and all(p.device.type == "meta" for p in optimizer.params)
+    trained_state = trained(spec, 3).state_dict()
+    check_state(trained_state, fit, optimizer)  # checks as the trainer's own load_state_dict does
+    trainer.load_state_dict(trained_state)
+
+
+def test_reading_a_session_builds_neither_a_trainer_nor_a_model(tmp_path, monkeypatch):
+    path = tmp_path / "run.session"
+    save_session(path, ADAM, trained(ADAM, 9))
+
+    def built(*args, **kwargs):
+        raise AssertionError("read_session built a trainer or a model")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Trainer, "__init__", built)
+        patched.setattr(Linear, "__init__", built)
+        session = read_session(path)
+    assert session.checked is not None and session.checked.fit == make_trainer(ADAM).fit()
+
+    def checked_again(*args, **kwargs):
+        raise AssertionError("restore_trainer checked the state again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(minidl.train.trainer, "check_state", checked_again)
+        first, second = restore_trainer(session), restore_trainer(session)
+    for _ in range(5):  # two trainers from one checked state share no buffer
+        assert first.step()
+    assert_same(second.state_dict(), trained(ADAM, 9).state_dict())
+    assert_same(first.state_dict(), trained(ADAM, 14).state_dict())
+
+
+def test_a_trainer_restored_otherwise_checks_the_state_in_full(tmp_path):
+    path = tmp_path / "run.session"
+    save_session(path, ADAM, trained(ADAM, 9))
+    session = read_session(path)
+    with pytest.raises(StateError, match=re.escape("settings.evaluate_every: the state was saved with 1")):
+        restore_trainer(session, evaluate_every=2)
+    with pytest.raises(StateError, match="checked for a trainer built otherwise"):
+        make_trainer(ADAM, record_layers=False).load_checked(session.checked)
+
+
+def test_reading_a_model_file_builds_no_model(tmp_path, monkeypatch):
+    path = tmp_path / "model.minidl"
+    trainer = trained(ADAM, 14)
+    save_model(path, ADAM, trainer.model, trainer=trainer)
+
+    def built(*args, **kwargs):
+        raise AssertionError("reading a model file built a model")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Linear, "__init__", built)
+        spec, state, progress = read_experiment_progress(path)
+    assert spec == ADAM and progress == Progress(trainer.epoch, trainer.last_record)
+    resumed = make_trainer(spec)
+    resumed.model.load_state_dict(state)
+    resumed.resume_from(progress)
+    assert resumed.epoch == trainer.epoch and resumed.last_record == trainer.last_record
+    assert resumed.history.records == [trainer.last_record]

@@ -135,3 +135,23 @@ def test_weights_that_do_not_fit_the_spec(tmp_path):
     torch.save(payload, path)
     with pytest.raises(ValueError, match=r"the saved weights do not fit the saved spec: .*'0.weight' has shape"):
         load_model(path)
+
+
+def test_every_loss_says_what_its_outputs_mean_for_the_heatmap():
+    from minidl.nn.loss import Loss
+    from minidl.registry import LOSSES, LossEntry
+
+    outputs = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.3, 0.3], [-2.0, 5.0]])
+    mse = LOSSES["mse"].class_one_score(outputs)
+    assert mse.tolist() == pytest.approx([1.0, 0.0, 0.5, 1.0])  # (out1 - out0 + 1) / 2, clipped
+    cross_entropy = LOSSES["cross_entropy"].class_one_score(outputs)
+    assert torch.allclose(cross_entropy, torch.softmax(outputs, -1)[:, 1]) and cross_entropy[2] == 0.5
+    for entry in LOSSES.values():  # 0.5 where the two outputs are equal: the decision boundary
+        assert entry.class_one_score(torch.full((3, 2), 0.7)).tolist() == pytest.approx([0.5] * 3)
+        assert entry.class_one_score(outputs).shape == (4,)
+
+    class LossWithoutScore(Loss):
+        pass
+
+    with pytest.raises(TypeError, match="defines no class_one_score"):
+        LossEntry("new", LossWithoutScore, "New")

@@ -7,8 +7,9 @@ import time
 import pytest
 import torch
 
-from minidl.spec import Spec, build, make_trainer
-from minidl.train import EpochRecord, History, Trainer
+from minidl.build import build, make_trainer
+from minidl.spec import Spec
+from minidl.train import EpochRecord, History, Trainer, health_kind, unhealthy
 
 SMALL = Spec.from_dict(
     dict(
@@ -191,12 +192,12 @@ def test_health_fractions_by_hand():
     import minidl
 
     tanh = torch.tensor([[0.99, 0.1, -0.98], [0.98, 0.2, 0.5], [-0.99, 0.99, -0.99]])  # 3 points, 3 units
-    assert minidl.Tanh().unhealthy(tanh) == pytest.approx(2 / 3)  # units 0 and 2 saturated on most points
+    assert unhealthy(minidl.Tanh(), tanh) == pytest.approx(2 / 3)  # units 0 and 2 saturated on most points
     relu = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
-    assert minidl.ReLU().unhealthy(relu) == pytest.approx(1 / 3)  # only unit 0 is zero everywhere
+    assert unhealthy(minidl.ReLU(), relu) == pytest.approx(1 / 3)  # only unit 0 is zero everywhere
     sigmoid = torch.tensor([[0.99, 0.5], [0.01, 0.6], [0.995, 0.9]])
-    assert minidl.Sigmoid().unhealthy(sigmoid) == pytest.approx(1 / 2)
-    assert minidl.Tanh().health_kind == "saturated" and minidl.ReLU().health_kind == "dead"
+    assert unhealthy(minidl.Sigmoid(), sigmoid) == pytest.approx(1 / 2)
+    assert health_kind(minidl.Tanh()) == "saturated" and health_kind(minidl.ReLU()) == "dead"
 
 
 def test_the_record_has_gradient_norms_and_health_per_layer():
@@ -211,15 +212,15 @@ def test_the_record_has_gradient_norms_and_health_per_layer():
     for (p, _), q in zip(probe.model.param(), before):
         p.copy_(q)
     probe.optimizer.zero_grad()  # a summed loss over all points: the order of the step does not matter
-    probe.loss.forward(probe.model.forward(probe.data.x_train), probe._train_targets)
+    probe.loss.forward(probe.model.forward(probe.data.x_train), probe.data.y_train)
     probe.model.backward(probe.loss.backward())
     by_hand = [probe.model[i].grad_weight.norm().item() for i in probe.linear_layers]
     assert record.grad_norms == pytest.approx(by_hand, rel=1e-5)
     outputs = trainer.model.layer_outputs(trainer.data.x_train)
-    assert record.health == pytest.approx([trainer.model[i].unhealthy(outputs[i]) for i in (1, 3)])
+    assert record.health == pytest.approx([unhealthy(trainer.model[i], outputs[i]) for i in (1, 3)])
 
 
 def test_reproduce_records_nothing_and_stays_bounded():
     trainer = make_trainer(SMALL, models=3, evaluate_every=0)
     trainer.run(3)
-    assert trainer._norm_samples == [] and trainer.linear_layers == []
+    assert trainer.state_dict()["grad_norm_samples"].shape[0] == 0 and trainer.linear_layers == []

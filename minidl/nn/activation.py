@@ -1,6 +1,7 @@
-"""Element-wise activations. Each keeps what its derivative needs from the forward pass.
+"""Element-wise activations y = σ(x). Each keeps what its derivative needs from the forward pass.
 
-Shapes: any input `(*)`; the output and the gradients have the same shape.
+Backward is the report's dz = dx ⊙ g′(z): the gradient w.r.t. the output times the derivative,
+element by element. Shapes: any input `(*)`; the output and the gradients have the same shape.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ __all__ = ["GELU", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softplus", "Tanh
 class _Elementwise(Module):
     """Caches the forward output (or input) in `_saved`, checks the gradient's shape in `backward`.
 
-    `health_kind` names what an unhealthy unit of this activation is ("saturated": stuck near an
-    asymptote, where the gradient vanishes; "dead": never positive, so no gradient at all), and
-    `unhealthy(outputs)` measures the fraction of such units over a set of points.
+    Shapes: input `(N, units)` or any `(*)`; the output and both gradients have the same shape.
+    In the backward formulas g is the gradient w.r.t. the output, y the output, x the input.
+    `health_kind` says how a unit of this activation fails: "saturated" (stuck near an asymptote,
+    where the gradient vanishes) or "dead" (never positive); `minidl.train.health` measures it.
     """
 
     _cache_names = ("_saved",)
@@ -48,24 +50,11 @@ class _Elementwise(Module):
     def _forget_cache(self) -> None:
         self._saved = None
 
-    def unhealthy(self, outputs: Tensor) -> float:
-        """The fraction of units that are `health_kind` over the points of `outputs` `(*, N, units)`."""
-        return float("nan")
-
-
-def _fraction_of_units(stuck: Tensor, most: bool) -> float:
-    """`stuck` `(*, N, units)` per point -> the fraction of units stuck on most (or all) points."""
-    per_unit = stuck.float().mean(-2) > 0.5 if most else stuck.all(-2)
-    return per_unit.float().mean().item()
-
 
 class ReLU(_Elementwise):
-    """max(0, x); the derivative at 0 is taken as 0, as in PyTorch. Dead: zero on every point."""
+    """y = max(0, x). Backward: dx = g ⊙ 1[y > 0] (the derivative at 0 is taken as 0, as in PyTorch)."""
 
     health_kind = "dead"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units(outputs <= 0, most=False)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.relu(self._check_input(x))
@@ -74,16 +63,13 @@ class ReLU(_Elementwise):
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
         y = self._saved_for(grad_wrt_output)
-        return grad_wrt_output * (y > 0)
+        return grad_wrt_output * (y > 0)  # dx = g ⊙ 1[y > 0]
 
 
 class LeakyReLU(_Elementwise):
-    """x for x > 0, slope * x otherwise. Dead: negative on every point (only the slope's gradient left)."""
+    """y = x for x > 0, slope · x otherwise. Backward: dx = g where x > 0, slope · g elsewhere."""
 
     health_kind = "dead"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units(outputs <= 0, most=False)
 
     def __init__(self, slope: float = 0.01) -> None:
         super().__init__()
@@ -96,22 +82,16 @@ class LeakyReLU(_Elementwise):
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
         x = self._saved_for(grad_wrt_output)
-        return torch.where(x > 0, grad_wrt_output, grad_wrt_output * self.slope)
+        return torch.where(x > 0, grad_wrt_output, grad_wrt_output * self.slope)  # dx = g ⊙ g′(x)
 
     def extra_repr(self) -> str:
         return f"slope={self.slope}"
 
 
 class Tanh(_Elementwise):
-    """tanh(x); d/dx = 1 - tanh(x)^2, computed from the saved output.
-
-    Saturated: |tanh| > 0.97 (the gradient below 0.06) on most points.
-    """
+    """y = tanh(x). Backward: dx = g ⊙ (1 − y²), from the saved output y (the report's g′(z))."""
 
     health_kind = "saturated"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units(outputs.abs() > 0.97, most=True)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.tanh(self._check_input(x))
@@ -120,19 +100,14 @@ class Tanh(_Elementwise):
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
         y = self._saved_for(grad_wrt_output)
-        return torch.addcmul(grad_wrt_output, grad_wrt_output * y, y, value=-1)
+        g = grad_wrt_output
+        return torch.addcmul(g, g * y, y, value=-1)  # g − (g ⊙ y) ⊙ y = g ⊙ (1 − y²), in one kernel
 
 
 class Sigmoid(_Elementwise):
-    """1 / (1 + exp(-x)); d/dx = s (1 - s), computed from the saved output.
-
-    Saturated: within 0.03 of 0 or 1 (the gradient below 0.03) on most points.
-    """
+    """y = s(x) = 1 / (1 + exp(−x)). Backward: dx = g ⊙ s (1 − s), from the saved output s."""
 
     health_kind = "saturated"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units((outputs - 0.5).abs() > 0.47, most=True)
 
     def forward(self, x: Tensor) -> Tensor:
         y = torch.sigmoid(self._check_input(x))
@@ -142,20 +117,17 @@ class Sigmoid(_Elementwise):
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
         s = self._saved_for(grad_wrt_output)
         gs = grad_wrt_output * s
-        return torch.addcmul(gs, gs, s, value=-1)
+        return torch.addcmul(gs, gs, s, value=-1)  # g ⊙ s − (g ⊙ s) ⊙ s = g ⊙ s (1 − s)
 
 
 class GELU(_Elementwise):
-    """x Φ(x), Φ the standard normal CDF (the exact erf form, as `torch.nn.GELU()`).
+    """y = x Φ(x), Φ the standard normal CDF (the exact erf form, as `torch.nn.GELU()`).
 
-    d/dx = Φ(x) + x φ(x), φ the standard normal density; computed from the saved input.
-    Dead: not positive on any point (the gradient is then small, and zero far below).
+    Backward: dx = g ⊙ (Φ(x) + x φ(x)), φ(x) = exp(−x²/2) / √(2π) the normal density; from the
+    saved input x.
     """
 
     health_kind = "dead"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units(outputs <= 0, most=False)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self._check_input(x)
@@ -164,8 +136,8 @@ class GELU(_Elementwise):
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
         x = self._saved_for(grad_wrt_output)
-        density = torch.exp(-0.5 * x * x).mul_(_INV_SQRT_2PI)
-        return grad_wrt_output * torch.addcmul(_normal_cdf(x), x, density)
+        density = torch.exp(-0.5 * x * x).mul_(_INV_SQRT_2PI)  # φ(x)
+        return grad_wrt_output * torch.addcmul(_normal_cdf(x), x, density)  # g ⊙ (Φ(x) + x φ(x))
 
 
 _INV_SQRT_2 = 0.5**0.5
@@ -173,20 +145,17 @@ _INV_SQRT_2PI = (2.0 * math.pi) ** -0.5
 
 
 def _normal_cdf(x: Tensor) -> Tensor:
+    """Φ(x) = (1 + erf(x / √2)) / 2."""
     return torch.erf(x * _INV_SQRT_2).add_(1.0).mul_(0.5)
 
 
 class Softplus(_Elementwise):
-    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as `torch.nn.Softplus`).
+    """y = log(1 + exp(β x)) / β, and y = x where β x > threshold (as `torch.nn.Softplus`): a smooth ReLU.
 
-    A smooth ReLU; d/dx = sigmoid(beta x) (1 above the threshold), from the saved input.
-    Dead: below 0.01 on every point (the gradient below about beta * 0.01).
+    Backward: dx = g ⊙ s(β x), s the sigmoid (dx = g above the threshold); from the saved input x.
     """
 
     health_kind = "dead"
-
-    def unhealthy(self, outputs: Tensor) -> float:
-        return _fraction_of_units(outputs < 0.01, most=False)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -209,7 +178,7 @@ class Softplus(_Elementwise):
 
 
 class Identity(_Elementwise):
-    """Passes its input through; useful as a placeholder in an edited network."""
+    """y = x; backward dx = g. A placeholder in an edited network."""
 
     def forward(self, x: Tensor) -> Tensor:
         self._saved = self._check_input(x)

@@ -67,15 +67,18 @@ class EnsembleLinear(Module):
         return out
 
     def forward(self, x: Tensor) -> Tensor:
+        """z[r] = x[r] W[r]ᵀ + b[r] for every model r: `(models, N, in_dim)` -> `(models, N, out_dim)`."""
         x = input_tensor(self._name(), x, self.weight)
         if x.dim() != 3 or x.shape[0] != self.models or x.shape[2] != self.in_dim:
             raise ValueError(
                 f"{self._name()}: expected input of shape ({self.models}, N, {self.in_dim}), got {tuple(x.shape)}"
             )
         self._input = x
-        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))  # z[r] = x[r] W[r]ᵀ + b[r]
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        """`Linear.backward` per model: g[r] `(N, out_dim)` -> dx[r] = g[r] W[r]; dW[r] += g[r]ᵀ x[r],
+        db[r] += Σₙ g[r]."""
         x = self._input
         if x is None:
             raise self._no_forward_error()
@@ -84,9 +87,9 @@ class EnsembleLinear(Module):
         if not isinstance(g, Tensor) or tuple(g.shape) != expected:
             shape = tuple(g.shape) if isinstance(g, Tensor) else type(g).__name__
             raise ValueError(f"{self._name()}.backward: gradient has shape {shape}, expected {expected}")
-        self.grad_weight.baddbmm_(g.transpose(1, 2), x)
-        self.grad_bias.add_(g.sum(1))
-        return torch.bmm(g, self.weight)
+        self.grad_weight.baddbmm_(g.transpose(1, 2), x)  # dW[r] += g[r]ᵀ x[r]
+        self.grad_bias.add_(g.sum(1))  # db[r] += Σₙ g[r]
+        return torch.bmm(g, self.weight)  # dx[r] = g[r] W[r]
 
     def _forget_cache(self) -> None:
         self._input = None

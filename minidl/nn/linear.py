@@ -1,4 +1,4 @@
-"""Fully connected layer: y = x W^T + b."""
+"""Fully connected layer: z = x Wᵀ + b (the report's z = w·x + b, samples as rows)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def init_weight_bias(
 
 
 class Linear(Module):
-    """Fully connected layer.
+    """Fully connected layer: z = x Wᵀ + b.
 
     Shapes: input `(N, in_dim)` (or `(*, in_dim)`), output `(N, out_dim)`.
     `weight` is `(out_dim, in_dim)` as in PyTorch, `bias` is `(out_dim,)`.
@@ -68,31 +68,25 @@ class Linear(Module):
         self._ones: Tensor | None = None  # (N,) ones: the bias gradient is one addmv
 
     def forward(self, x: Tensor) -> Tensor:
+        """z = x Wᵀ + b: input x `(N, in_dim)` -> z `(N, out_dim)`, one row per sample (the report's
+        z = w·x + b with samples as rows). Any `(*, in_dim)` is flattened to rows and back."""
         w = self.weight
-        if (
-            not (  # the hot path in one test; anything else takes the careful path below
-                type(x) is Tensor and x.dtype is w.dtype and x.is_cpu and w.is_cpu and x.dim() == 2
-            )
-            or x.shape[1] != self.in_dim
-        ):
-            return self._forward_checked(x)
+        hot = type(x) is Tensor and x.dtype is w.dtype and x.is_cpu and w.is_cpu and x.dim() == 2
+        if not (hot and x.shape[1] == self.in_dim):  # the hot path in one test; the rest checked here
+            x = input_tensor(self._name(), x, w)
+            if x.dim() == 0 or x.shape[-1] != self.in_dim:
+                raise ValueError(f"{self._name()}: expected input of shape (N, {self.in_dim}), got {tuple(x.shape)}")
+            if x.dim() != 2:
+                return self.forward(x.reshape(-1, self.in_dim)).reshape(*x.shape[:-1], self.out_dim)
         self._input = x
         if self.bias is None:
             return x.mm(w.t())
-        return torch.addmm(self.bias, x, w.t())
-
-    def _forward_checked(self, x: Tensor) -> Tensor:
-        x = input_tensor(self._name(), x, self.weight)
-        if x.dim() == 0 or x.shape[-1] != self.in_dim:
-            raise ValueError(f"{self._name()}: expected input of shape (N, {self.in_dim}), got {tuple(x.shape)}")
-        if x.dim() != 2:
-            return self.forward(x.reshape(-1, self.in_dim)).reshape(*x.shape[:-1], self.out_dim)
-        self._input = x
-        if self.bias is None:
-            return x.mm(self.weight.t())
-        return torch.addmm(self.bias, x, self.weight.t())
+        return torch.addmm(self.bias, x, w.t())  # b + x Wᵀ in one kernel
 
     def backward(self, grad_wrt_output: Tensor) -> Tensor:
+        """g = dL/dz `(N, out_dim)` -> dx = g W `(N, in_dim)`; accumulates dW += gᵀ x `(out_dim,
+        in_dim)` and db += Σₙ g `(out_dim,)`. Per sample these are the report's dw = dz·xᵀ,
+        db = dz, dx = wᵀ·dz, summed over the batch."""
         x = self._input
         if x is None:
             raise self._no_forward_error()
@@ -105,13 +99,13 @@ class Linear(Module):
         if g.dim() != 2:
             return self.backward(g.reshape(-1, self.out_dim)).reshape(*g.shape[:-1], self.in_dim)
         gt = g.t()
-        self.grad_weight.addmm_(gt, x)
+        self.grad_weight.addmm_(gt, x)  # dW += gᵀ x
         if self.grad_bias is not None:
             ones = self._ones
             if ones is None or ones.shape[0] != g.shape[0] or ones.dtype is not g.dtype or ones.device != g.device:
                 ones = self._ones = torch.ones(g.shape[0], dtype=g.dtype, device=g.device)
-            self.grad_bias.addmv_(gt, ones)
-        return g.mm(self.weight)
+            self.grad_bias.addmv_(gt, ones)  # db += gᵀ 1 = Σₙ g
+        return g.mm(self.weight)  # dx = g W
 
     def _forget_cache(self) -> None:
         self._input = None

@@ -16,7 +16,12 @@ from minidl.nn.module import Module
 REDUCTIONS = ("sum", "mean")
 
 
-class _Loss(Module):
+class Loss(Module):
+    """The base of the losses: checks and the class-index shortcuts they share.
+
+    Every loss also says what its outputs mean for a picture of the decision: `class_one_score`.
+    """
+
     def __init__(self, reduction: str = "sum") -> None:
         super().__init__()
         if reduction not in REDUCTIONS:
@@ -92,6 +97,12 @@ class _Loss(Module):
     def _samples(self, prediction: Tensor) -> int:
         return prediction.shape[-2]
 
+    @staticmethod
+    def class_one_score(outputs: Tensor) -> Tensor:
+        """A network's outputs `(N, 2)` trained with this loss -> `(N,)` scores in [0, 1] of class 1,
+        0.5 on the decision boundary (where both outputs are equal)."""
+        raise NotImplementedError
+
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
@@ -103,10 +114,14 @@ def one_hot(target: Tensor, classes: int, like: Tensor) -> Tensor:
     )
 
 
-class LossMSE(_Loss):
+class LossMSE(Loss):
     """Squared error, summed (`reduction="sum"`, the report's definition) or averaged.
 
-    Note PyTorch's `MSELoss` defaults to the mean. Class-index targets count as one-hot vectors.
+    Shapes: prediction x `(N, C)`, target t `(N, C)` or class indices `(N,)` (one-hot vectors).
+    forward: L = Σ (x − t)² over all N·C entries ("sum"), or that divided by N·C ("mean"; the
+    default of PyTorch's `MSELoss`). backward: dL/dx = 2 (x − t), or 2 (x − t) / (N·C).
+    `forward` keeps diff = x − t for "sum", and the gradient itself 2·diff/(N·C) for "mean"
+    (scaled in place, once), so either backward is one multiply or copy of a saved tensor.
     """
 
     def __init__(self, reduction: str = "sum") -> None:
@@ -130,17 +145,26 @@ class LossMSE(_Loss):
         diff = self._scaled_diff
         if diff is None:
             raise self._no_forward_error()
-        return diff * 2.0 if self.reduction == "sum" else diff.clone()
+        return diff * 2.0 if self.reduction == "sum" else diff.clone()  # 2 (x − t), or the saved 2 (x − t)/(N·C)
 
     def _forget_cache(self) -> None:
         self._scaled_diff = None
 
+    @staticmethod
+    def class_one_score(outputs: Tensor) -> Tensor:
+        """(x₁ − x₀ + 1) / 2 clipped to [0, 1]: outputs trained towards one-hot targets, so
+        (0, 1) scores 1, (1, 0) scores 0, and equal outputs 0.5."""
+        return ((outputs[:, 1] - outputs[:, 0] + 1) / 2).clamp(0.0, 1.0)
 
-class LossCrossEntropy(_Loss):
+
+class LossCrossEntropy(Loss):
     """Softmax cross-entropy on raw scores (logits), summed (the report's definition) or averaged.
 
-    PyTorch's `CrossEntropyLoss` defaults to the mean over samples. The log-softmax subtracts the
-    row maximum first, so logits of +-1e4 neither overflow nor give NaN.
+    Shapes: logits x `(N, C)`, target t `(N, C)` (one-hot or probabilities) or class indices `(N,)`.
+    forward: p = softmax(x) row by row, L = −Σₙ Σₖ tₙₖ log pₙₖ ("sum"), or that over N ("mean";
+    the default of PyTorch's `CrossEntropyLoss`). backward: dL/dx = p − onehot(t) (for a target
+    row that sums to s, p·s − t), divided by N for "mean". The log-softmax subtracts the row
+    maximum first, so logits of ±1e4 neither overflow nor give NaN.
     """
 
     def __init__(self, reduction: str = "sum") -> None:
@@ -174,11 +198,16 @@ class LossCrossEntropy(_Loss):
         if p is None or target is None:
             raise self._no_forward_error()
         if self._indices:
-            grad = self._subtract_one_at(p, target)
-        else:  # d/dx of -sum_k t_k log_softmax(x)_k = p * sum_k t_k - t
+            grad = self._subtract_one_at(p, target)  # p − onehot(t), in one kernel
+        else:  # d/dx of −Σₖ tₖ log softmax(x)ₖ = p · Σₖ tₖ − t
             grad = torch.addcmul(-target, p, target.sum(-1, keepdim=True))
         return grad.mul_(self._scale) if self._scale != 1.0 else grad
 
     def _forget_cache(self) -> None:
         self._probabilities = None
         self._target = None
+
+    @staticmethod
+    def class_one_score(outputs: Tensor) -> Tensor:
+        """softmax(outputs)[:, 1]: the probability of class 1 the network gives."""
+        return torch.softmax(outputs, -1)[:, 1]

@@ -90,25 +90,8 @@ class Module:
 
     def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
         """Copy `state` into the parameters in place; all-or-nothing on any mismatch."""
-        if not isinstance(state, Mapping):
-            raise TypeError(f"load_state_dict expects a mapping of name -> tensor, got {type(state).__name__}")
         own = {name: p for name, p, _ in self.named_param()}
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise ValueError(
-                f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}"
-            )
-        for name, p in own.items():
-            value = state[name]
-            if not isinstance(value, Tensor):
-                raise TypeError(f"load_state_dict: {name!r} must be a tensor, got {type(value).__name__}")
-            if value.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict: {name!r} has shape {tuple(value.shape)}, the model expects {tuple(p.shape)}"
-                )
-            if not value.dtype.is_floating_point:
-                raise TypeError(f"load_state_dict: {name!r} must be a floating tensor, got {value.dtype}")
+        check_state_dict(type(self).__name__, {name: tuple(p.shape) for name, p in own.items()}, state)
         for name, p in own.items():
             p.copy_(state[name])
 
@@ -130,3 +113,24 @@ class Module:
                 f"{type(self).__name__}.backward: gradient has shape {tuple(grad.shape)}, "
                 f"but the forward output had shape {tuple(expected.shape)}"
             )
+
+
+def check_state_dict(owner: str, shapes: Mapping[str, tuple[int, ...]], state: object) -> None:
+    """Refuse, as `owner.load_state_dict` does, a `state` that does not fit parameters of `shapes`
+    (by name): a mapping of exactly those names to floating tensors of those shapes."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"load_state_dict expects a mapping of name -> tensor, got {type(state).__name__}")
+    missing = sorted(set(shapes) - set(state))
+    unexpected = sorted(set(state) - set(shapes))
+    if missing or unexpected:
+        raise ValueError(f"load_state_dict for {owner}: missing keys {missing}, unexpected keys {unexpected}")
+    for name, shape in shapes.items():
+        value = state[name]
+        if not isinstance(value, Tensor):
+            raise TypeError(f"load_state_dict: {name!r} must be a tensor, got {type(value).__name__}")
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(
+                f"load_state_dict: {name!r} has shape {tuple(value.shape)}, the model expects {tuple(shape)}"
+            )
+        if not value.dtype.is_floating_point:
+            raise TypeError(f"load_state_dict: {name!r} must be a floating tensor, got {value.dtype}")

@@ -1,9 +1,9 @@
 """Reading files from users (hostile until read) and writing files atomically.
 
 Reads: only regular files (a FIFO, a device or a folder is refused without blocking), of a
-bounded size. Writes: into a temporary file in
-the same folder, then `os.replace`, so a failed save (disk full, no permission) never harms the
-file that was there and leaves nothing behind. Problems are `FileProblem`s: one plain sentence
+bounded size. Writes, all through `AtomicTarget`: into a temporary file in the same folder, then
+`os.replace`, so a failed save (disk full, no permission) never harms the file that was there and
+leaves nothing behind. Problems are `FileProblem`s: one plain sentence
 that names the file once.
 """
 
@@ -101,34 +101,90 @@ def new_file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
+class AtomicTarget:
+    """A temporary file beside `path` (same folder, same suffix) that becomes `path` on `commit()`.
+
+    For writers that need a file *name* (an image exporter, a video encoder) as much as for
+    `write_atomic`. Made where the path is chosen: `path` is checked writable first, and the mode
+    the file will get (an existing file's, else what the umask allows) is read here, since reading
+    the umask means setting it, which another thread must not do at the same time. `commit()`
+    may then run in another thread. As a context manager it yields the temporary name, commits on
+    success, and on an exception removes the temporary file (an `OSError` becomes a `FileProblem`).
+    """
+
+    def __init__(self, path: str | os.PathLike, what: str = "file", refuse_empty: bool = False) -> None:
+        self.path = check_writable(path, what)
+        self.what = what
+        self.refuse_empty = refuse_empty  # commit refuses a temporary file that is still empty
+        self.mode = new_file_mode(self.path)
+        try:
+            fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".minidl-", suffix=".tmp" + self.path.suffix)
+        except OSError as error:
+            raise self.problem(error) from None
+        os.close(fd)
+        self.temporary = Path(name)
+
+    def commit(self) -> None:
+        """Give the temporary file its mode and put it in place of `path`; `FileProblem` (and the
+        temporary file removed) if that fails or, with `refuse_empty`, nothing was written."""
+        try:
+            if self.refuse_empty and os.path.getsize(self.temporary) == 0:
+                raise FileProblem(f"cannot write the {self.what} to {self.path}: nothing was written")
+            os.chmod(self.temporary, self.mode)
+            os.replace(self.temporary, self.path)
+        except BaseException as error:
+            self.discard()
+            problem = self.problem(error)
+            if problem is error:
+                raise
+            raise problem from None
+
+    def discard(self) -> None:
+        """Remove the temporary file (if it is still there); `path` stays as it was."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.temporary)
+
+    def problem(self, error: BaseException) -> BaseException:
+        """`error` in one sentence naming the file: a `FileProblem` for a failed write; others as they are."""
+        if isinstance(error, OSError):
+            return FileProblem(f"cannot write the {self.what} to {self.path}: {error.strerror or error}")
+        if isinstance(error, RuntimeError):  # torch.save wraps the OSError of a failed write
+            cause = error.__cause__ or error.__context__
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else "the write failed"
+            return FileProblem(f"cannot write the {self.what} to {self.path}: {reason}")
+        return error
+
+    def __enter__(self) -> Path:
+        return self.temporary
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if error is None:
+            self.commit()
+            return False
+        self.discard()
+        problem = self.problem(error)
+        if problem is not error:
+            raise problem from None
+        return False
+
+
+def atomic_target(path: str | os.PathLike, what: str = "file", refuse_empty: bool = False) -> AtomicTarget:
+    """`with atomic_target(path, "plot") as temporary: exporter.export(temporary)`: see `AtomicTarget`."""
+    return AtomicTarget(path, what, refuse_empty)
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None], what: str = "file") -> None:
     """Write through `write(handle)` into a temporary file beside `path`, then replace `path`.
 
     On any failure the old file is untouched, the temporary file is removed and a
     `FileProblem` says why.
     """
-    path = check_writable(path, what)
-    try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".minidl-", suffix=".tmp")
-    except OSError as error:
-        raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
-    try:
+    with atomic_target(path, what) as temporary:
+        fd = os.open(temporary, os.O_WRONLY | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, new_file_mode(path))
-        os.replace(temporary, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise FileProblem(f"cannot write the {what} to {path}: {error.strerror or error}") from None
-        if isinstance(error, RuntimeError):  # torch.save wraps the OSError of a failed write
-            cause = error.__cause__ or error.__context__
-            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else "the write failed"
-            raise FileProblem(f"cannot write the {what} to {path}: {reason}") from None
-        raise
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, what: str = "file") -> None:

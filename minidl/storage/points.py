@@ -35,12 +35,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from minidl._checks import argument, positive_int
-from minidl.data import CLASSES, INPUT_DIM, Split
-from minidl.params import Param, quoted
+from minidl._checks import positive_int
+from minidl.data import CLASSES, INPUT_DIM, Split, random_split
+from minidl.params import quoted
 from minidl.storage.files import FileProblem, read_bytes, write_text_atomic
 
 MAX_POINTS_BYTES = 16 << 20  # ~300,000 points written with full precision
@@ -48,7 +49,6 @@ MARGIN = 0.02  # rescaled points fill [MARGIN, 1 - MARGIN]²
 COLUMNS = ("x", "y", "label")
 SPLIT_COLUMN = "split"
 SPLIT_NAMES = ("train", "test")
-TEST_SHARE = Param("test_share", float, 0.3, low=0.0, high=1.0, low_open=True, high_open=True)
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+", re.ASCII)
@@ -299,35 +299,6 @@ def _test_flags(splits: Tensor | Sequence[str], n: int) -> Tensor:
 
 
 # ---- splitting -------------------------------------------------------------------------------------
-def split_mask(points: Points, test_share: float, generator: torch.Generator | None = None) -> Tensor:
-    """Which points are test points, `(n,)` bool: `round(n * test_share)` of them (at least 1, at
-    most n - 1), drawn per class in proportion (stratified), each class keeping at least one
-    training point where both sets can still be non-empty. The same generator state gives the
-    same mask."""
-    if not isinstance(points, Points):
-        raise TypeError(f"split_mask: points must be Points, got {type(points).__name__}")
-    share = argument("split_mask", TEST_SHARE, test_share)
-    n = len(points)
-    if n < 2:
-        raise ValueError(f"split_mask: need at least 2 points for a training and a test point, got {n}")
-    n_test = min(max(math.floor(n * share + 0.5), 1), n - 1)
-    counts = [int((points.labels == c).sum()) for c in range(CLASSES)]
-    exact = [count * n_test / n for count in counts]
-    take = [min(math.floor(e), max(count - 1, 0)) for e, count in zip(exact, counts)]
-    for keep_one in (1, 0):  # first keep a training point of every class; if that cannot be, not
-        while sum(take) < n_test:
-            room = [c for c in range(CLASSES) if take[c] < counts[c] - keep_one]
-            if not room:
-                break
-            take[max(room, key=lambda c: (exact[c] - take[c], -c))] += 1
-    mask = torch.zeros(n, dtype=torch.bool)
-    for c in range(CLASSES):
-        members = (points.labels == c).nonzero().flatten()
-        chosen = torch.randperm(len(members), generator=generator)[: take[c]]
-        mask[members[chosen]] = True
-    return mask
-
-
 def split_by_mask(points: Points, is_test: Tensor, dtype: torch.dtype = torch.float32) -> Split:
     """The training (`~is_test`) and test points as a `Split` with coordinates of `dtype`, points
     in their stored order; both sets must be non-empty (the trainer measures both)."""
@@ -346,7 +317,13 @@ def split_by_mask(points: Points, is_test: Tensor, dtype: torch.dtype = torch.fl
 
 
 def split_points(
-    points: Points, test_share: float, generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32
+    points: Points, test_share: float, rng: np.random.Generator, dtype: torch.dtype = torch.float32
 ) -> Split:
-    """`points` split into training and test sets by `split_mask` (deterministic given the generator)."""
-    return split_by_mask(points, split_mask(points, test_share, generator), dtype)
+    """`points` split into training and test sets by `minidl.data.random_split` (the app's split:
+    deterministic given `rng`), as a `Split` of `dtype`; at least 2 points are needed."""
+    if not isinstance(points, Points):
+        raise TypeError(f"split_points: points must be Points, got {type(points).__name__}")
+    n = len(points)
+    if n < 2:
+        raise ValueError(f"split_points: need at least 2 points for a training and a test point, got {n}")
+    return split_by_mask(points, torch.from_numpy(random_split(n, test_share, rng)), dtype)

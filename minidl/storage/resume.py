@@ -11,15 +11,16 @@ code is unpickled)::
 
 The data are the points the trainer trains on, which may differ from what the spec's dataset
 draws (points painted in the app). Sessions are of one network, not of an ensemble.
-`read_session` checks everything, the training state against a trainer built from the saved spec
-and data included, and refuses a file in one `FileProblem` sentence that names it; `restore_trainer`
-then builds the trainer that goes on where the saved one stopped.
+`read_session` checks everything once, the training state against what a trainer built from the
+saved spec and data would be (`minidl.build.state_fit`: no trainer, no model is built), and
+refuses a file in one `FileProblem` sentence that names it; `restore_trainer` then builds the
+trainer that goes on where the saved one stopped, applying the checked state without checking
+it again.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from minidl.build import make_model, make_trainer, state_fit
 from minidl.data import Split
-from minidl.optim import described
-from minidl.params import SpecError
-from minidl.spec import Spec, make_model, make_trainer
+from minidl.errors import StateError, described
+from minidl.params import SpecError, stray_key
+from minidl.spec import Spec
+from minidl.storage.archive import read_archive
 from minidl.storage.checkpoint import FORMAT as MODEL_FORMAT
-from minidl.storage.checkpoint import ZIP_MAGIC, load_plain
 from minidl.storage.files import MAX_MODEL_BYTES, FileProblem, read_bytes, write_atomic
-from minidl.train import DataError, StateError, Trainer, check_split
+from minidl.train import CheckedState, DataError, Trainer, check_split, check_state
 
 FORMAT, VERSION = "minidl-session", 1
 KEYS = ("format", "version", "spec", "data", "trainer", "extra")
@@ -47,12 +49,16 @@ MAX_EXTRA_INT = 2**63  # integers in `extra` stay what JSON readers can hold
 
 @dataclass(frozen=True)
 class Session:
-    """A checked session file: the spec, the points, the trainer's state and the app's extras."""
+    """A checked session file: the spec, the points, the trainer's state and the app's extras.
+
+    `checked`: the state as `read_session` checked it, which `restore_trainer` applies as it is.
+    """
 
     spec: Spec
     data: Split
     state: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
+    checked: CheckedState | None = field(default=None, compare=False, repr=False)
 
 
 SavedSession = Session  # the name the app uses
@@ -116,13 +122,21 @@ def read_session(
     sentence what is wrong. `check(spec)` may refuse the spec (raising `SpecError`) before any
     model is built; a file over `limit` bytes is refused before it is parsed."""
     path = Path(path)
-    payload = _load(path, read_bytes(path, limit, "minidl session file"))
-    missing = [key for key in KEYS if key not in payload]
-    if missing:
-        raise FileProblem(f"{path}: the session has no {missing[0]!r} field; the file is incomplete")
-    unknown = sorted(str(key) for key in set(payload) - set(KEYS))
-    if unknown:
-        raise FileProblem(f"{path}: the session has an unknown field {described(unknown[0])}")
+    payload = read_archive(
+        path,
+        read_bytes(path, limit, "minidl session file"),
+        "session",
+        FORMAT,
+        VERSION,
+        zip_only=True,
+        other_formats={MODEL_FORMAT: "is a minidl model file, not a session: open it as a model"},
+    )
+    stray = stray_key(payload, KEYS, KEYS)
+    if stray is not None:
+        kind, key = stray
+        if kind == "missing":
+            raise FileProblem(f"{path}: the session has no {key!r} field; the file is incomplete")
+        raise FileProblem(f"{path}: the session has an unknown field {described(key)}")
     where = _not_dense(payload)
     if where:
         raise FileProblem(f"{path}: {where}")
@@ -139,46 +153,24 @@ def read_session(
         raise FileProblem(f"{path}: the app's saved settings are not plain data: {problem}")
     state = payload["trainer"]
     try:
-        make_trainer(spec, data=data, threads=None).load_state_dict(state)
+        checked = check_state(state, *state_fit(spec, data.x_train.shape[0]))
     except StateError as error:
         raise FileProblem(f"{path}: the saved training state does not fit: {error}") from None
-    return Session(spec, data, state, extra)
+    return Session(spec, data, state, extra, checked)
 
 
 def restore_trainer(session: Session, **trainer_options: Any) -> Trainer:
     """A trainer built from the session's spec and points that goes on exactly where the saved
     one stopped. `trainer_options` go to `make_trainer` (e.g. `threads`, `device`); they must
-    build the trainer the saved one was (a `StateError` says what does not fit)."""
+    build the trainer the saved one was (a `StateError` says what does not fit). The state
+    `read_session` checked is applied as it is; a trainer built otherwise checks it in full."""
     data = Split(*(getattr(session.data, name).clone() for name in DATA_KEYS))
     trainer = make_trainer(session.spec, data=data, **trainer_options)
-    trainer.load_state_dict(session.state)
+    if session.checked is None:
+        trainer.load_state_dict(session.state)
+    else:
+        trainer.load_checked(session.checked, session.state)
     return trainer
-
-
-def _load(path: Path, data: bytes) -> dict:
-    if not data.startswith(ZIP_MAGIC):
-        raise FileProblem(f"{path} is not a minidl session file (it is not a PyTorch archive)")
-    try:
-        payload = load_plain(data)
-    except (RuntimeError, ValueError, TypeError, EOFError, zipfile.BadZipFile, KeyError, AttributeError, OSError):
-        # torch's own text suggests weights_only=False, which would run code from the file: not for us
-        raise FileProblem(
-            f"{path} is not a readable minidl session file (damaged, truncated, or not a session)"
-        ) from None
-    except Exception:  # an unpickler refusing a payload raises its own kinds
-        raise FileProblem(
-            f"{path} is not a readable minidl session file (it holds something other than data)"
-        ) from None
-    if isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT:
-        raise FileProblem(f"{path} is a minidl model file, not a session: open it as a model")
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise FileProblem(f"{path} is not a minidl session file (it has no {FORMAT!r} header)")
-    version = payload.get("version")
-    if type(version) is not int or version != VERSION:
-        raise FileProblem(
-            f"{path} is a minidl session file of version {described(version)}; this minidl reads {VERSION}"
-        )
-    return payload
 
 
 def _not_dense(payload: Any) -> str:
@@ -214,7 +206,7 @@ def _short(where: str, limit: int = 100) -> str:
 
 
 def _data(path: Path, raw: Any, spec: Spec) -> Split:
-    if not isinstance(raw, dict) or set(raw) != set(DATA_KEYS):
+    if not isinstance(raw, dict) or stray_key(raw, DATA_KEYS, DATA_KEYS):
         raise FileProblem(f"{path}: the saved points must be {', '.join(DATA_KEYS)}, got {described(raw)}")
     try:
         return check_split(Split(*(raw[name] for name in DATA_KEYS)), spec.torch_dtype)
