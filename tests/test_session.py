@@ -181,10 +181,14 @@ def test_save_is_served_by_the_worker_side_with_the_trained_spec(tmp_path):
         assert (state[key] == value).all()
 
 
-def test_the_score_is_the_apps_and_rows_are_y():
+def test_the_score_is_the_losss_and_rows_are_y():
     import torch
 
-    from minidl_gui.components.grid import class_one_score, grid_points
+    from minidl.registry import LOSSES
+    from minidl_gui.components.grid import grid_points
+
+    def class_one_score(outputs, loss):
+        return LOSSES[loss].class_one_score(outputs)
 
     points = grid_points(4)
     assert points[1].tolist() == [0.375, 0.125] and points[4].tolist() == [0.125, 0.375]  # row-major, rows are y

@@ -10,8 +10,6 @@ or the clipboard replaces the one on screen through `Setups.replace`, one undo a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QStatusBar, QWidget
 
 from minidl.params import SpecError
 from minidl.storage.checkpoint import read_experiment_progress
-from minidl.storage.files import FileProblem, check_writable, new_file_mode, write_text_atomic
+from minidl.storage.files import FileProblem, atomic_target, write_text_atomic
 from minidl.storage.points import Points, read_points_csv, write_points_csv
 from minidl.storage.resume import read_session
 from minidl_gui._qt.actions import add_action
@@ -272,23 +270,13 @@ class FileMenu(QObject):
             return False
         plot = self._plots[name].getPlotItem()
         try:
-            check_writable(path, "plot")
-            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-            os.close(handle)
-            try:
+            with atomic_target(path, "plot", refuse_empty=True) as temporary:
                 if suffix == ".png":
                     exporter = ImageExporter(plot)
                     exporter.parameters()["width"] = max(1200, int(plot.sceneBoundingRect().width()))
-                    exporter.export(temporary)
+                    exporter.export(str(temporary))
                 else:
-                    self._export_svg(self._plots[name], temporary)
-                if os.path.getsize(temporary) == 0:
-                    raise OSError("the exporter wrote nothing")
-                os.chmod(temporary, new_file_mode(path))  # as every other save: not the temporary's 0600
-                os.replace(temporary, path)
-            finally:
-                if os.path.exists(temporary):
-                    os.remove(temporary)
+                    self._export_svg(self._plots[name], str(temporary))
         except (FileProblem, OSError) as error:
             self._banner.show_message(f"Could not export the plot: {error}")
             return False

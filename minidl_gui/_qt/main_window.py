@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSizePolicy
 from minidl.params import SpecError
 from minidl.registry import LR
 from minidl.spec import Layer, Spec
-from minidl.storage.checkpoint import Progress
 from minidl.storage.resume import SavedSession
+from minidl.train import Progress
 from minidl_gui._qt import window_settings
 from minidl_gui._qt.actions import add_action
 from minidl_gui._qt.central import CentralArea

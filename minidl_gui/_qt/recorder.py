@@ -31,7 +31,6 @@ import math
 import numbers
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -44,7 +43,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from minidl.storage.files import FileProblem, check_writable, new_file_mode
+from minidl.storage.files import AtomicTarget, FileProblem, check_writable
 from minidl_gui.components import recording
 from minidl_gui.components.recording import (
     END,
@@ -144,8 +143,7 @@ class Recorder(QObject):
         self._queue: queue.Queue = queue.Queue()
         self._abort = threading.Event()
         self._thread: threading.Thread | None = None
-        self._temporary: Path | None = None
-        self._mode = 0o644  # the saved file's permissions: an older file's, else the umask's
+        self._target: AtomicTarget | None = None  # the temporary file that becomes `path`
         self._writer: GifWriter | Mp4Writer | None = None
         self._ffmpeg: str | None = None
         self.future: Future[str] = Future()
@@ -213,20 +211,16 @@ class Recorder(QObject):
         if min(size) < 2:
             raise RecordingError(f"cannot record: the view is too small ({size[0]}x{size[1]} pixels)")
         self.frame_size = size
-        try:
-            fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=".minidl-", suffix=".tmp")
-        except OSError as error:
-            raise RecordingError(f"cannot write the recording to {self.path}: {error.strerror or error}") from None
-        os.close(fd)
-        self._temporary = Path(name)
-        self._mode = new_file_mode(self.path)  # here, not in the encoder thread: it reads the umask by setting it
+        try:  # here, not in the encoder thread: the file's mode is read by setting the umask
+            self._target = AtomicTarget(self.path, "recording")
+        except FileProblem as problem:
+            raise RecordingError(str(problem)) from None
         self._thread = threading.Thread(target=self._encode, name=_THREAD_NAME, daemon=True)
         try:
             self._thread.start()
         except RuntimeError as error:  # no more threads can be started
             self._thread = None
-            with contextlib.suppress(OSError):
-                os.unlink(self._temporary)
+            self._target.discard()
             raise RecordingError(f"cannot start recording to {self.path}: {error}") from None
         self._state = "recording"
         Recorder._alive.add(self)
@@ -346,11 +340,10 @@ class Recorder(QObject):
 
     def _open_writer(self) -> GifWriter | Mp4Writer:
         if self.kind == ".gif":
-            return GifWriter(self._temporary, self.fps)
-        return Mp4Writer(self._temporary, self.fps, self.frame_size, self._ffmpeg)
+            return GifWriter(self._target.temporary, self.fps)
+        return Mp4Writer(self._target.temporary, self.fps, self.frame_size, self._ffmpeg)
 
     def _encode(self) -> None:
-        temporary = self._temporary
         try:
             self._writer = writer = self._open_writer()
             count = 0
@@ -367,16 +360,16 @@ class Recorder(QObject):
             if self._abort.is_set():
                 raise RecordingError(f"the recording to {self.path} was cancelled, and nothing was saved")
             writer.finish()
-            os.chmod(temporary, self._mode)
-            os.replace(temporary, self.path)
+            self._target.commit()
         except BaseException as error:
             if self._writer is not None:
                 with contextlib.suppress(Exception):
                     self._writer.abort()
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+            self._target.discard()
             if isinstance(error, RecordingError):
                 self.future.set_exception(error)
+            elif isinstance(error, FileProblem):  # the commit's: it names the file already
+                self.future.set_exception(RecordingError(str(error)))
             else:
                 reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or repr(error)
                 self.future.set_exception(RecordingError(f"cannot write the recording to {self.path}: {reason}"))

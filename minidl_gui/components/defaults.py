@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minidl.spec import REPORT
+from minidl.configs import REPORT
 
 LAUNCH_SPEC = REPORT.replace(init="default")
 """The report's experiment (disk data, 2-25-25-25-2 Tanh, MSE, SGD lr 0.01), from PyTorch's

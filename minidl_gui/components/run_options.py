@@ -15,7 +15,4 @@ STOP_ACCURACY = Param(
 )
 LIVE_FIELDS = ("lr", "epochs")  # edits of these apply to the running network: no rebuild
 DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
-TEST_SHARE = Param(
-    "test_share", float, 0.2, low=0.0, high=0.9, doc="share of painted or imported points kept for testing"
-)
 UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"

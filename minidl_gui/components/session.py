@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from minidl.data import TEST_SHARE, random_split
 from minidl.spec import Spec
-from minidl.storage.checkpoint import Progress
 from minidl.storage.resume import SavedSession
-from minidl.train import Trainer
+from minidl.train import Progress, Trainer
 from minidl_gui.components import painted
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.run_options import (
@@ -44,7 +44,6 @@ from minidl_gui.components.run_options import (
     PACES,
     SLOW_MOTION,
     STOP_ACCURACY,
-    TEST_SHARE,
     UNTRAINABLE,
 )
 from minidl_gui.components.snapshot import Snapshot, Wanted
@@ -217,7 +216,7 @@ class Session:
         if label not in (0, 1) or not len(xy):
             return 0
         with self._lock:
-            to_test = self._rng.random(len(xy)) < self._test_share
+            to_test = random_split(len(xy), self._test_share, self._rng, keep_both=False)
         self._set_points(painted.added(self.points(), xy, label, to_test))
         return len(xy)
 
@@ -237,11 +236,7 @@ class Session:
         drawn at `test_share` (every split keeps at least one point where there are two)."""
         if is_test is None:
             with self._lock:
-                is_test = self._rng.random(len(labels)) < self._test_share
-            if len(labels) >= 2 and is_test.all():
-                is_test[0] = False
-            if len(labels) >= 2 and not is_test.any():
-                is_test[-1] = True
+                is_test = random_split(len(labels), self._test_share, self._rng)
         self._set_points(painted.split(x, labels, is_test))
 
     def restore_points(self, points: tuple[np.ndarray, ...]) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from minidl.spec import Spec
-from minidl.storage.checkpoint import Progress
 from minidl.storage.resume import SavedSession
+from minidl.train import Progress
 from minidl_gui.components.lessons import Lesson
 from minidl_gui.components.session import Session
 from minidl_gui.components.weak import weak_callable

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from minidl.registry import LOSSES
 from minidl.spec import Spec
 from minidl.train import Trainer
-from minidl_gui.components.grid import GRID_RESOLUTION, class_one_score, grid_points
+from minidl_gui.components.grid import GRID_RESOLUTION, grid_points
 from minidl_gui.components.probe import Probe, Prober
 
 GRID_SHARE = 0.25  # the heatmap may take at most this share of the worker's time
@@ -163,7 +164,7 @@ class SnapshotMaker:
         if self._grid is not None and self._grid.still_shows(trainer, neuron, wanted.playing, interval, now):
             return self._grid.value
         if neuron is None:
-            values = class_one_score(trainer.predict(self._grid_points), spec.loss)
+            values = LOSSES[spec.loss].class_one_score(trainer.predict(self._grid_points))
         else:
             values = self._prober.neuron_map(trainer, self._grid_points, *neuron)
         grid = values.reshape(self._resolution, self._resolution).float().numpy()

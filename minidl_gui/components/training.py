@@ -14,12 +14,13 @@ from pathlib import Path
 
 import torch
 
-from minidl.cli import write_history
+from minidl.build import make_data, make_trainer
 from minidl.data import Split
-from minidl.spec import Spec, make_data, make_trainer
-from minidl.storage.checkpoint import Progress, save_model
+from minidl.spec import Spec
+from minidl.storage.checkpoint import save_model
+from minidl.storage.history import write_history
 from minidl.storage.resume import SavedSession, restore_trainer, save_session
-from minidl.train import Trainer
+from minidl.train import Progress, Trainer
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.painted import Points
 from minidl_gui.components.run_options import DATA_FIELDS
@@ -78,10 +79,7 @@ class Training:
         if weights is not None:
             trainer.model.load_state_dict(weights)
         if progress is not None:  # a saved model's epoch and metrics (its optimizer's state is not in the file)
-            trainer.epoch = progress.epoch
-            if progress.record is not None:
-                trainer.last_record = progress.record
-                trainer.history.append(progress.record)
+            trainer.resume_from(progress)
         self._trainer, self.spec = trainer, spec
         self._snapshots.new_network(spec)
         if not same_data:

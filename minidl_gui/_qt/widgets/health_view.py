@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from minidl.registry import LAYERS
 from minidl.spec import Spec
+from minidl.train import health_kind
 from minidl_gui._qt.widgets.plot_style import TEXT, Plot, style_plot
 from minidl_gui.components.look import Look
 from minidl_gui.components.probe import columns
@@ -82,7 +83,7 @@ class HealthView(QWidget):
         ]
         names, brushes = [], []
         for i, layer in enumerate(spec.layers):
-            kind = getattr(LAYERS[layer.type].build, "health_kind", None)
+            kind = health_kind(LAYERS[layer.type].build)
             if kind:
                 names.append(f"{i}: {layer.type}, {kind}")
                 brushes.append(pg.mkBrush(KIND_COLORS[kind]))

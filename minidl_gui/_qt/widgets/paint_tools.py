@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QLabel
 
+from minidl.data import TEST_SHARE
 from minidl_gui._qt.widgets.fields import Field, control_button
-from minidl_gui.components.run_options import TEST_SHARE
 
 
 class PaintTools(QGroupBox):
