@@ -165,7 +165,7 @@ class Lecturer:
     def units(self) -> None:
         """The diagram's − / + buttons, or `change_units` on any layer (an activation included)."""
         view = self.window.network_view
-        buttons = [b for pair in view._buttons for b in pair]
+        buttons = view.unit_buttons()
         if buttons and self.rng.random() < 0.7:
             self.rng.choice(buttons).click()
         else:
@@ -195,7 +195,7 @@ class Lecturer:
         from PySide6.QtTest import QTest
 
         view = self.window.network_view
-        rects = [(c, u, rect) for c, column in enumerate(view._rects) for u, rect in enumerate(column)]
+        rects = [(c, u, view.neuron_rect(c, u)) for c, count in enumerate(view.neuron_counts()) for u in range(count)]
         if not rects or not view.isVisible():
             self.window.show_neuron(self.rng.choice((None, 0, 1)), self.rng.randint(0, 3))
             return

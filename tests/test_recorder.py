@@ -185,7 +185,7 @@ def test_max_seconds_stops_it_on_its_own(qtbot, label, tmp_path):
     kind, message = said[0]
     assert kind == "finished" and "stopped at its 0.5 s limit" in message
     assert recorder.frames == 5 and not recorder.recording
-    assert not recorder._timer.isActive()  # its clock is stopped: no frame can come after the limit
+    assert not recorder.ticking  # its clock is stopped: no frame can come after the limit
     assert len(gif_frames(path)[1]) == 5
 
 

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import torch
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QToolButton
 
 from minidl.spec import Spec
 from minidl_gui._qt.widgets.network_view import MAX_CONNECTIONS
@@ -58,8 +59,9 @@ def test_the_diagram_follows_the_architecture(window, qtbot):
     qtbot.waitUntil(lambda: view.neuron_counts() == [2, 6, 4, 5, 2])
     assert [view.connection_count(i) for i in range(4)] == expected_connections(window.session.spec)
     # the diagram's own − / + buttons: the same edit, validated alike
-    minus = view.findChild(type(view._buttons[0][0]), "unitsMinus1")
-    plus = view.findChild(type(view._buttons[0][0]), "unitsPlus2")
+    minus = view.findChild(QToolButton, "unitsMinus1")
+    plus = view.findChild(QToolButton, "unitsPlus2")
+    assert minus in view.unit_buttons() and plus in view.unit_buttons()
     minus.click()
     plus.click()
     assert [layer.units for layer in window.session.spec.layers if layer.type == "linear"] == [5, 5, 5]
@@ -89,7 +91,7 @@ def test_a_wide_network_draws_the_strongest_connections_and_says_so(window, qtbo
     assert view.neuron_counts() == [2] + [32] * 8 + [2]
     assert view.connection_count(1) == MAX_CONNECTIONS < 32 * 32
     assert f"the {MAX_CONNECTIONS} strongest of 1024" in view.caption
-    drawn_weights = [abs(window.last_snapshot.probe.weights[1][o, i]) for o, i in view._lines[1][1]]
+    drawn_weights = [abs(window.last_snapshot.probe.weights[1][o, i]) for o, i in view.drawn_connections(1)]
     weakest_drawn = min(drawn_weights)
     assert (np.abs(window.last_snapshot.probe.weights[1]) > weakest_drawn).sum() < MAX_CONNECTIONS
 
@@ -98,10 +100,10 @@ def test_wider_layers_are_dots_and_the_diagram_still_draws(window, qtbot):
     open_small(window, qtbot, SMALL.replace(layers=[{"type": "linear", "units": 40}, {"type": "relu"}]))
     view = window.network_view
     assert view.neuron_counts() == [2, 40, 2]
-    assert view._pixmap is not None and view.connection_count(0) == 80 and view.connection_count(1) == 80
-    image = view._pixmap.toImage()
-    centre = view._centres[1][0]
-    assert image.pixelColor(int(centre[0]), int(centre[1])).name() != "#ffffff"  # a dot is drawn there
+    assert view.picture() is not None and view.connection_count(0) == 80 and view.connection_count(1) == 80
+    image = view.picture()
+    centre = view.neuron_rect(1, 0).center()
+    assert image.pixelColor(int(centre.x()), int(centre.y())).name() != "#ffffff"  # a dot is drawn there
 
 
 def test_show_neuron_puts_its_map_in_the_big_plot_and_back(window, qtbot):
@@ -124,15 +126,15 @@ def test_show_neuron_puts_its_map_in_the_big_plot_and_back(window, qtbot):
 def test_hovering_a_neuron_shows_it_until_the_pointer_leaves(window, qtbot):
     open_small(window, qtbot)
     view = window.network_view
-    rect = view._rects[1][2]
+    rect = view.neuron_rect(1, 2)
     qtbot.mouseMove(view, QPoint(int(rect.center().x()), int(rect.center().y())))
-    qtbot.waitUntil(lambda: window.session._neuron_shown == (1, 2))
+    qtbot.waitUntil(lambda: window.session.neuron_shown == (1, 2))
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(int(rect.center().x()), int(rect.center().y())))
     assert window.network_view.pinned == (1, 2)
     view.leaveEvent(None)  # the pointer leaves: a clicked neuron stays
-    assert window.session._neuron_shown == (1, 2)
+    assert window.session.neuron_shown == (1, 2)
     window.show_neuron(None)
-    assert window.session._neuron_shown is None and view.pinned is None
+    assert window.session.neuron_shown is None and view.pinned is None
 
 
 def test_the_gradient_plot_has_a_curve_per_linear_layer(window, qtbot):

@@ -166,6 +166,11 @@ class Recorder(QObject):
         return self._state == "recording"
 
     @property
+    def ticking(self) -> bool:
+        """Whether its clock runs: a frame is still to be grabbed."""
+        return self._timer.isActive()
+
+    @property
     def saving(self) -> bool:
         """Stopped, and the encoder is finishing the file."""
         return self._state == "saving"

@@ -354,5 +354,21 @@ class NetworkView(QWidget):
         """Connections drawn between column `pair` and the next (for tests)."""
         return len(self._lines[pair][0]) if pair < len(self._lines) else 0
 
+    def neuron_rect(self, column: int, unit: int) -> QRectF:
+        """Where a neuron is drawn (its map, or its dot), in the widget's coordinates."""
+        return QRectF(self._rects[column][unit])
+
+    def drawn_connections(self, pair: int) -> np.ndarray:
+        """The connections drawn between column `pair` and the next, `(k, 2)` (out unit, in unit)."""
+        return self._lines[pair][1].copy() if pair < len(self._lines) else np.zeros((0, 2), dtype=int)
+
+    def picture(self) -> QImage | None:
+        """The diagram as last rendered (hover rings and the pinned neuron's frame aside)."""
+        return self._pixmap.toImage() if self._pixmap is not None else None
+
+    def unit_buttons(self) -> list[QToolButton]:
+        """The − / + buttons of the hidden layers, left to right."""
+        return [button for pair in self._buttons for button in pair]
+
     def neuron_counts(self) -> list[int]:
         return [len(rects) for rects in self._rects]
