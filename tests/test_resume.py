@@ -33,7 +33,7 @@ from minidl.storage.checkpoint import (
     save_model,
 )
 from minidl.storage.files import FileProblem
-from minidl.storage.resume import Session, read_session, restore_trainer, save_session
+from minidl.storage.resume import SavedSession, read_session, restore_trainer, save_session
 from minidl.train import DataError, EpochRecord, Trainer, check_state
 
 LAYERS = [{"type": "linear", "units": 6}, {"type": "tanh"}, {"type": "linear", "units": 5}, {"type": "relu"}]
@@ -120,7 +120,7 @@ def test_a_saved_session_continues_bit_for_bit(tmp_path, spec, epochs, steps, mo
     save_session(path, spec, first, {"plots": {"log_loss": True, "shown": ["loss", "accuracy"]}})
 
     session = read_session(path)
-    assert isinstance(session, Session) and session.spec == spec
+    assert isinstance(session, SavedSession) and session.spec == spec
     assert session.extra == {"plots": {"log_loss": True, "shown": ["loss", "accuracy"]}}
     resumed = restore_trainer(session)
     assert resumed is not first and resumed.model is not first.model

@@ -48,7 +48,7 @@ MAX_EXTRA_INT = 2**63  # integers in `extra` stay what JSON readers can hold
 
 
 @dataclass(frozen=True)
-class Session:
+class SavedSession:
     """A checked session file: the spec, the points, the trainer's state and the app's extras.
 
     `checked`: the state as `read_session` checked it, which `restore_trainer` applies as it is.
@@ -59,9 +59,6 @@ class Session:
     state: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
     checked: CheckedState | None = field(default=None, compare=False, repr=False)
-
-
-SavedSession = Session  # the name the app uses
 
 
 # ---- saving ---------------------------------------------------------------------------------------
@@ -117,7 +114,7 @@ def _misfit(spec: Spec, trainer: Trainer) -> str:
 # ---- reading --------------------------------------------------------------------------------------
 def read_session(
     path: str | os.PathLike, check: Callable[[Spec], None] | None = None, limit: int = MAX_SESSION_BYTES
-) -> Session:
+) -> SavedSession:
     """The checked content of a session file, or a `FileProblem` (a `ValueError`) saying in one
     sentence what is wrong. `check(spec)` may refuse the spec (raising `SpecError`) before any
     model is built; a file over `limit` bytes is refused before it is parsed."""
@@ -156,10 +153,10 @@ def read_session(
         checked = check_state(state, *state_fit(spec, data.x_train.shape[0]))
     except StateError as error:
         raise FileProblem(f"{path}: the saved training state does not fit: {error}") from None
-    return Session(spec, data, state, extra, checked)
+    return SavedSession(spec, data, state, extra, checked)
 
 
-def restore_trainer(session: Session, **trainer_options: Any) -> Trainer:
+def restore_trainer(session: SavedSession, **trainer_options: Any) -> Trainer:
     """A trainer built from the session's spec and points that goes on exactly where the saved
     one stopped. `trainer_options` go to `make_trainer` (e.g. `threads`, `device`); they must
     build the trainer the saved one was (a `StateError` says what does not fit). The state
@@ -251,7 +248,6 @@ __all__ = [
     "MAX_SESSION_BYTES",
     "VERSION",
     "SavedSession",
-    "Session",
     "read_session",
     "restore_trainer",
     "save_session",

@@ -17,20 +17,18 @@ from functools import partial
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSizePolicy
 
-from minidl.params import SpecError
-from minidl.registry import LR
-from minidl.spec import Layer, Spec
-from minidl.storage.resume import SavedSession
-from minidl.train import Progress
+from minidl.spec import Spec
 from minidl_gui._qt import window_settings
 from minidl_gui._qt.actions import add_action
 from minidl_gui._qt.central import CentralArea
 from minidl_gui._qt.file_menu import FileMenu
 from minidl_gui._qt.icon import app_icon
+from minidl_gui._qt.run_control import RunControl
+from minidl_gui._qt.setup_control import SetupControl
 from minidl_gui._qt.side_panel import SidePanel
 from minidl_gui._qt.snapshot_view import SnapshotView, Targets
 from minidl_gui._qt.view_menu import PLOTS, ViewMenu
@@ -46,7 +44,6 @@ from minidl_gui.components.lessons import LESSONS, Lesson
 from minidl_gui.components.limits import check_live
 from minidl_gui.components.look import Look
 from minidl_gui.components.session import Session
-from minidl_gui.components.setups import Setups
 from minidl_gui.components.snapshot import Snapshot
 
 VIEWS = (("networkDock", "Network"), ("healthDock", "Layer health"), ("hiddenDock", "Hidden layer"))
@@ -67,10 +64,6 @@ class MainWindow(QMainWindow):
         spec = spec or window_settings.setup(settings, check_live) or LAUNCH_SPEC
         check_live(spec)
         self.session = Session(spec, check=check_live, grid_resolution=grid_resolution)
-        self.setups = Setups(self.session, self._show_setup)
-        self.last_snapshot: Snapshot | None = None
-        self._shown_status = ""
-        self._reset_pending = False
         self._neuron_pinned: tuple[int, int] | None = None
 
         self._build_center()
@@ -78,6 +71,19 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_status_bar()
         self.fit = WindowFit(self, self.side_panel, list(self.view_docks.values()), self.plots_splitter, self._paint)
+        self.setup = SetupControl(
+            self,
+            self.session,
+            self.panel,
+            self.central,
+            self.statusBar(),
+            self.view_docks,
+            self._unpin_neuron,
+            self._fit_side_panel,
+            self._undo_enabled,
+        )
+        self.setups = self.setup.setups
+        self.central.caption_close.clicked.connect(weakly(self.setup.show_caption, None))
         self.files = FileMenu(
             self,
             self.session,
@@ -87,6 +93,15 @@ class MainWindow(QMainWindow):
             self.central_plots,
             self.central.recorded,
             self.recording_label,
+        )
+        self.run = RunControl(
+            self.session,
+            self.central,
+            self.banner,
+            self.run_settings,
+            self.request_edit,
+            self._unpin_neuron,
+            self.fit.refit_soon,
         )
         self._build_shortcuts()
         self._build_menus()
@@ -107,7 +122,7 @@ class MainWindow(QMainWindow):
         central.play_button.clicked.connect(self.toggle_play)
         central.step_button.clicked.connect(self.step_epoch)
         central.reset_button.clicked.connect(self.reset)
-        central.caption_close.clicked.connect(weakly(self.show_caption, None))
+
         # short names, used by tests and scripts
         self.play_button, self.step_button, self.reset_button = central.buttons
         self.epoch_big, self.caption, self.caption_bar, self.banner = (
@@ -325,158 +340,72 @@ class MainWindow(QMainWindow):
         )
         super().closeEvent(event)
 
-    # ---- set-ups ------------------------------------------------------------------------------------
+    # ---- set-ups: `SetupControl`'s, for the controls, tests and scripts -------------------------------------
     def request_edit(self, **changes) -> str:
         """Edit the spec (`Spec.replace` names); '' if done, else why not (and nothing changed)."""
-        layers = self.session.spec.layers
-        try:
-            spec = self.session.edit(**changes)
-        except SpecError as error:
-            self._show_spec(self.session.spec, changes)
-            return str(error)
-        if spec.layers != layers:
-            self.show_neuron(None)  # its neuron may be gone, or be another one now
-        self._show_spec(spec, changes)
-        return ""
+        return self.setup.request_edit(**changes)
 
     def change_units(self, linear: int, delta: int) -> str:
-        """Add `delta` units to the Linear layer at `linear` (an index into the hidden layers);
-        '' if done, else why not (and nothing changed)."""
-        layers = list(self.session.spec.layers)
-        units = layers[linear].get("units") if 0 <= linear < len(layers) else None
-        if units is None:
-            kind = f"a {layers[linear].type} layer" if 0 <= linear < len(layers) else "not a layer"
-            return f"layer {linear} is {kind}, not a Linear layer: it has no units to change"
-        layers[linear] = Layer(layers[linear].type, (("units", units + delta),))
-        return self.request_edit(layers=layers)
-
-    def _show_spec(self, spec: Spec, changed=None) -> None:
-        """The controls show `spec` (those of the `changed` field names, or all); nothing is emitted."""
-        self.panel.show_spec(spec, changed)
-        self.central.show_playing(self.session.playing)
-        if changed is None or not set(changed) <= {"lr", "epochs"}:
-            QTimer.singleShot(0, self, self._fit_side_panel)  # an optimizer's options may need more room
-
-    def _fit_side_panel(self) -> None:
-        self.fit.fit_side_panel()
+        """Add `delta` units to the Linear layer at `linear` (an index into the hidden layers)."""
+        return self.setup.change_units(linear, delta)
 
     def current_spec(self) -> Spec:
         """The experiment the controls show: the session's requested spec."""
         return self.session.spec
 
     def apply_spec(self, spec: Spec, weights: dict | None = None, fresh_data: bool = False) -> None:
-        """Rebuild from `spec` (with `weights`, if given) and show it in every control; `fresh_data`:
-        its own points, not painted or imported ones."""
-        if spec.layers != self.session.spec.layers or fresh_data:
-            self.show_neuron(None)  # another network: the decision boundary again
-        self.session.set_spec(spec, weights, fresh_data=fresh_data)
-        self.banner.hide()
-        self._show_spec(spec)
+        """Rebuild from `spec` (with `weights`) and show it in every control; `fresh_data`: its own points."""
+        self.setup.apply_spec(spec, weights, fresh_data)
 
-    def replace_setup(
-        self,
-        spec: Spec,
-        weights: dict | None = None,
-        lesson: Lesson | None = None,
-        *,
-        progress: Progress | None = None,
-        saved: SavedSession | None = None,
-        points: tuple | None = None,
-        undoable: bool = True,
-    ) -> None:
-        """The one way a whole set-up is replaced (`Setups.replace`); the one it replaces is one Ctrl+Z away."""
-        self.setups.replace(spec, weights, lesson, progress=progress, saved=saved, points=points, undoable=undoable)
-
-    def _show_setup(self, spec: Spec, lesson: Lesson | None) -> None:
-        """A new set-up is on its way: a pinned neuron, the banner and the old caption give way, and
-        every control shows it."""
-        self.show_neuron(None)
-        self.banner.hide()
-        self._show_spec(spec)
-        self.show_caption(lesson)
-        self.undo_action.setEnabled(self.setups.can_undo)
+    def replace_setup(self, spec: Spec, weights: dict | None = None, lesson: Lesson | None = None, **how) -> None:
+        """The one way a whole set-up is replaced (`Setups.replace`: `progress`, `saved`, `points`,
+        `undoable`); the one it replaces is one Ctrl+Z away."""
+        self.setups.replace(spec, weights, lesson, **how)
 
     @property
     def lesson(self) -> Lesson | None:
         """The lesson on screen, if any."""
         return self.setups.lesson
 
-    def remember_setup(self) -> None:
-        """Keep the set-up on screen for Ctrl+Z, before something replaces it."""
-        self.setups.remember()
-        self.undo_action.setEnabled(True)
-
     def undo_setup(self) -> bool:
         """Back to the set-up before the last replacement (from its initial weights)."""
-        if not self.setups.undo():
-            return False
-        self.statusBar().showMessage("The previous set-up is back", 4000)
-        return True
+        return self.setup.undo()
 
     def load_lesson(self, lesson: Lesson) -> None:
         """A lesson's set-up (pausing at its last epoch), its caption, and the view it is about."""
-        self.replace_setup(lesson.spec.replace(epochs=lesson.epochs), lesson=lesson)
-        if lesson.view is not None:
-            dock = self.view_docks[lesson.view]
-            dock.show()
-            dock.raise_()
-        self.statusBar().showMessage("Space plays the lesson; Ctrl+Z brings back the set-up before it", 8000)
+        self.setup.load_lesson(lesson)
 
-    def show_caption(self, lesson: Lesson | None) -> None:
-        """The lesson's one-line caption over the plots (None hides it)."""
-        self.setups.lesson = lesson
-        self.central.show_caption(lesson.caption if lesson is not None else None)
+    def _undo_enabled(self, can_undo: bool) -> None:
+        self.undo_action.setEnabled(can_undo)
 
-    # ---- run control --------------------------------------------------------------------------------
+    def _fit_side_panel(self) -> None:
+        self.fit.fit_side_panel()
+
+    # ---- run control: `RunControl`'s, for the buttons, shortcuts, tests and scripts -----------------------
+    @property
+    def last_snapshot(self) -> Snapshot | None:
+        """The snapshot drawn last."""
+        return self.run.last_snapshot
+
     def toggle_play(self) -> None:
-        if self.session.playing:
-            self.session.pause()
-            self.central.show_playing(False)
-        elif self.stuck_diverged():
-            self._show_divergence(self.last_snapshot)  # nothing can train: say why again, with the way out
-        else:
-            self.banner.hide()
-            self.session.play()
-            self.central.show_playing(True)
-
-    def stuck_diverged(self) -> bool:
-        """Whether the network shown has diverged and no reset or edit on its way will replace it."""
-        snapshot = self.last_snapshot
-        if snapshot is None or snapshot.status != "diverged":
-            return False
-        return not self._reset_pending and self.session.spec == snapshot.spec
-
-    def _show_divergence(self, snapshot: Snapshot) -> None:
-        self.banner.show_message(
-            snapshot.message, [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)]
-        )
-        self.fit.refit_soon()  # the banner takes room: the window stays on the screen
+        self.run.toggle_play()
 
     def step_epoch(self) -> None:
-        self.session.step_epoch()
+        self.run.step_epoch()
 
     def reset(self) -> None:
-        self.banner.hide()
-        self.show_neuron(None)
-        self._reset_pending = True
-        self.session.reset()
-        self.central.show_playing(False)
+        self.run.reset()
 
-    def reset_with_smaller_lr(self) -> None:
-        """The way out of a divergence: a tenth of the learning rate, from the initial weights."""
-        lr = max(LR.low, float(f"{self.session.spec.optimizer.lr / 10:.3g}"))
-        self.request_edit(lr=lr)
-        self.reset()
+    def stuck_diverged(self) -> bool:
+        return self.run.stuck_diverged()
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """Training speed, one of `PACES` (None: full speed); in slow motion the batch is ringed."""
-        self.session.set_pace(steps_per_second)
-        self.run_settings.set_pace(steps_per_second)
+        self.run.set_pace(steps_per_second)
 
     def set_stop(self, at_epoch: bool, accuracy: float | None) -> None:
         """Pause at the set-up's last epoch (`at_epoch`) and/or at a test accuracy in percent."""
-        self.session.set_stop(at_epoch, accuracy)
-        self.run_settings.set_stop(at_epoch, accuracy)
+        self.run.set_stop(at_epoch, accuracy)
 
     def _set_run(self, pace: float | None, at_epoch: bool, accuracy: float | None) -> None:
         self.set_pace(pace)
@@ -490,19 +419,9 @@ class MainWindow(QMainWindow):
         snapshot = self.worker.take_snapshot()
         if snapshot is None:
             return
-        self.last_snapshot = snapshot
-        if snapshot.status != "diverged":
-            self._reset_pending = False
         self.snapshot_view.draw(snapshot)
-        self.central.show_playing(snapshot.playing)
-        if snapshot.status == "diverged" and self._shown_status != "diverged":
-            self._show_divergence(snapshot)
-        elif self.worker.error:
-            self.banner.show_message(
-                "Training stopped on an internal error.\n" + self.worker.error, [("Reset", self.reset)]
-            )
+        if self.run.seen(snapshot, self.worker.error):
             self.worker.error = None
-        self._shown_status = snapshot.status
 
     # ---- inside the network ---------------------------------------------------------------------------
     def view_visible(self, name: str) -> bool:
@@ -528,6 +447,9 @@ class MainWindow(QMainWindow):
         self._neuron_pinned = neuron
         self.network_view.show_pinned(neuron)
         self.session.show_neuron(neuron)
+
+    def _unpin_neuron(self) -> None:
+        self.show_neuron(None)
 
     def _hover_neuron(self, neuron: tuple[int, int] | None) -> None:
         if self._neuron_pinned is None:
