@@ -1,17 +1,6 @@
 """Record views of the app (the decision boundary, the curves) to an animated GIF or an MP4 for slides.
 
-Why these libraries: GIFs are written with **Pillow**, which ships small prebuilt wheels for every
-platform and Python the app supports, needs no system library, and writes animated GIFs with a
-duration per frame and endless looping; each frame is quantised to its own adaptive 256-colour
-palette, and only the part of the picture that changed is stored, so a plot that changes in one
-corner costs little. The GIF is written frame by frame as it is recorded (Pillow's documented GIF
-header and frame helpers), so memory stays small however long the recording. MP4s (H.264, which
-PowerPoint, Keynote, Impress and every browser play) are made by piping raw RGB frames into an
-**ffmpeg** executable: the one inside the optional `imageio-ffmpeg` wheel (`pip install
-"minidl[record]"`), or else an `ffmpeg` on the PATH. A Python video library (PyAV, OpenCV) would be a
-much larger wheel for the same encoder, and ffmpeg runs in a process of its own, so encoding never
-holds up the app. Where no ffmpeg is found, recording an MP4 is refused at its start with a message
-that says how to get one; GIFs need nothing beyond the app's own dependencies.
+(Why Pillow for GIFs and an ffmpeg process for MP4s, and the writers themselves: `minidl_gui.components.recording`.)
 
 How: a `QTimer` in the GUI thread grabs the widget(s) `fps` times a second (several widgets side by
 side, heights matched) and hands the pixels to a background thread, which scales, quantises and
