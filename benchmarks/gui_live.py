@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import torch
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from minidl.build import make_trainer
@@ -86,6 +86,20 @@ def headless_rate(trainer, seconds: float) -> float:
     return steps / seconds
 
 
+class PaintCounter(QObject):
+    """Counts the paint events of a plot's viewport (a filter: the plot paints as it would anyway)."""
+
+    def __init__(self, plot) -> None:
+        super().__init__(plot)
+        self.paints = 0
+        plot.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
 class LiveWindow:
     """A window training `spec`, measured by rounds of playing."""
 
@@ -104,7 +118,7 @@ class LiveWindow:
         else:
             for dock in (network, health, hidden):
                 dock.close()
-        self.heatmap, self.curves = self.window.boundary_plot, self.window.loss_plot  # they count their paints
+        self.heatmap, self.curves = PaintCounter(self.window.boundary_plot), PaintCounter(self.window.loss_plot)
         run_events(1.0)
 
     def play(self, seconds: float, lateness: Lateness | None = None) -> dict:

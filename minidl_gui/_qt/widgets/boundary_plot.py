@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
-from minidl_gui._qt.widgets.plot_style import CountingPlot, cache, pen, style_plot
+from minidl_gui._qt.widgets.plot_style import StillPlot, cache, pen, style_plot
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.look import Look
 
@@ -121,7 +121,7 @@ class Overlay(QGraphicsPixmapItem):
         self.setTransform(QTransform(1.0 / width, 0.0, 0.0, -1.0 / height, -pad / width, 1.0 + pad / height))
 
 
-class BoundaryPlot(CountingPlot):
+class BoundaryPlot(StillPlot):
     """The decision boundary; in paint mode a click adds a point (left button class 1, right button
     class 0), a drag paints a trail of them, and in erase mode a click or drag removes the points
     under the brush. The plot only says where (`painted`, `erased`): the session owns the points."""
@@ -158,6 +158,7 @@ class BoundaryPlot(CountingPlot):
         plot.layout.addItem(self.colorbar, 2, 5)  # right of the plot, as ColorBarItem.setImageItem puts it
         plot.layout.setColumnFixedWidth(4, 5)
         cache(self.colorbar.axis)
+        self.keep_current(plot.vb, self.colorbar.vb)
         self._title = None
         self.overlay = Overlay()
         plot.addItem(self.overlay, ignoreBounds=True)

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 
-from minidl_gui._qt.widgets.plot_style import CountingPlot, PixelPath, pen, style_plot
+from minidl_gui._qt.widgets.plot_style import PixelPath, Plot, pen, style_plot
 from minidl_gui.components.look import Look
 
 TAIL_POINTS = 40  # epochs drawn as a tail before the tail joins the body (one full redraw)
@@ -34,7 +34,7 @@ def round_up(value: float, ladder: tuple[float, ...] = LADDER) -> float:
     return next(m * scale for m in ladder if m * scale >= value * (1 - 1e-12))
 
 
-class MetricPlot(CountingPlot):
+class MetricPlot(Plot):
     def __init__(
         self,
         name: str,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 from minidl_gui.components.look import Look
 
@@ -74,15 +74,23 @@ class Plot(pg.PlotWidget):
         self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
 
-class CountingPlot(Plot):
-    """A plot that counts its repaints (`paints`), for the benchmark: pyqtgraph's view already
-    enters Python to paint, so the count costs nothing more."""
+class StillPlot(Plot):
+    """A plot whose views move only when it is resized or restyled (the decision boundary),
+    painted by Qt alone: no call into Python on the way, so the training thread trains on while
+    the heatmap is painted. pyqtgraph defers a view box's new matrix to just before each paint
+    (its `GraphicsView.paintEvent` calls `prepareForPaint`, in Python); here the matrix is made
+    at once, whenever a view box named in `keep_current` is resized or changes its range."""
 
-    paints = 0
+    paintEvent = QGraphicsView.paintEvent  # Qt's own
 
-    def paintEvent(self, event) -> None:
-        self.paints += 1
-        super().paintEvent(event)
+    def keep_current(self, *view_boxes: pg.ViewBox) -> None:
+        for view_box in view_boxes:
+            view_box.sigResized.connect(self._prepare)
+            view_box.sigRangeChanged.connect(self._prepare)
+        self._prepare()
+
+    def _prepare(self, *_) -> None:
+        self.scene().prepareForPaint()
 
 
 class PixelPath:
