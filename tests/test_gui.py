@@ -358,3 +358,24 @@ def test_adding_a_gelu_and_a_softplus_trains_them(window, qtbot):
     window.toggle_play()
     wait_snapshot(qtbot, window, lambda s: s.epoch >= 1 and s.spec.layers[2].type == "gelu")
     assert isinstance(model_of(window)[2], minidl.GELU) and model_of(window)[3].beta == 2.0
+
+
+def test_the_file_menus_save_entries_ask_where_and_write_there(window, qtbot, tmp_path, monkeypatch):
+    """Each File-menu save or export: its dialog proposes the usual name, and the file is written where chosen."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog
+
+    proposed = []
+
+    def choose(parent, title, name, filters):
+        proposed.append(name)
+        return str(tmp_path / name), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
+    names = ("saveAction", "saveModelAction", "saveSessionAction", "exportPointsAction", "exportHistoryAction")
+    for name in names:
+        window.findChild(QAction, name).trigger()
+    assert proposed == ["experiment.json", "model.pt", "session.minidl", "points.csv", "history.csv"]
+    written = [tmp_path / name for name in proposed]
+    qtbot.waitUntil(lambda: all(path.exists() and path.stat().st_size > 0 for path in written), timeout=20000)
+    assert window.files.open_experiment(tmp_path / "experiment.json")

@@ -35,6 +35,13 @@ from minidl_gui.components.setup_text import parse_setup_text, setup_text
 from minidl_gui.components.setups import Setups
 
 PLOT_FORMATS = "PNG image (*.png);;SVG drawing (*.svg)"
+SAVES = {  # what the File menu saves: its dialog's title, the name it proposes, the file types
+    "save_experiment": ("Save experiment", "experiment.json", "Experiment spec (*.json)"),
+    "save_model": ("Save trained model", "model.pt", "Trained model (*.pt)"),
+    "save_session": ("Save session", "session.minidl", "Session (*.minidl)"),
+    "export_points": ("Export points", "points.csv", "Points (*.csv)"),
+    "export_history": ("Export history", "history.csv", "History (*.csv)"),
+}
 
 
 class FileMenu(QObject):
@@ -64,17 +71,27 @@ class FileMenu(QObject):
     def build_file_menu(self, menu: QMenu, restore_defaults: Callable, quit_app: Callable) -> None:
         for name, text, keys, slot in (
             ("openAction", "&Open experiment, model or session…", QKeySequence.StandardKey.Open, self._open_dialog),
-            ("saveAction", "&Save experiment as…", QKeySequence.StandardKey.Save, self._save_dialog),
-            ("saveModelAction", "Save &trained model as…", None, self._save_model_dialog),
-            ("saveSessionAction", "Save sess&ion as…", QKeySequence("Ctrl+Shift+S"), self._save_session_dialog),
+            (
+                "saveAction",
+                "&Save experiment as…",
+                QKeySequence.StandardKey.Save,
+                weakly(self._save_as, "save_experiment"),
+            ),
+            ("saveModelAction", "Save &trained model as…", None, weakly(self._save_as, "save_model")),
+            (
+                "saveSessionAction",
+                "Save sess&ion as…",
+                QKeySequence("Ctrl+Shift+S"),
+                weakly(self._save_as, "save_session"),
+            ),
         ):
             action = add_action(menu, name, text, slot)
             if keys is not None:
                 action.setShortcut(keys)
         menu.addSeparator()
         add_action(menu, "importPointsAction", "&Import points (CSV)…", self._import_points_dialog)
-        add_action(menu, "exportPointsAction", "E&xport points (CSV)…", self._export_points_dialog)
-        add_action(menu, "exportHistoryAction", "Export &history (CSV)…", self._export_history_dialog)
+        add_action(menu, "exportPointsAction", "E&xport points (CSV)…", self._save_as_slot("export_points"))
+        add_action(menu, "exportHistoryAction", "Export &history (CSV)…", self._save_as_slot("export_history"))
         plots = menu.addMenu("Export &plot")
         for name, text in (("boundary", "Decision boundary…"), ("loss", "Loss curves…"), ("accuracy", "Accuracy…")):
             add_action(plots, f"export{name.capitalize()}Action", text, weakly(self._plot_dialog, name))
@@ -104,35 +121,20 @@ class FileMenu(QObject):
         if path:
             self.open_session(path) if path.lower().endswith(".minidl") else self.open_experiment(path)
 
-    def _save_dialog(self) -> None:
-        path = self._ask_save("Save experiment", "experiment.json", "Experiment spec (*.json)")
-        if path:
-            self.save_experiment(path)
-
-    def _save_model_dialog(self) -> None:
-        path = self._ask_save("Save trained model", "model.pt", "Trained model (*.pt)")
-        if path:
-            self.save_model(path)
-
-    def _save_session_dialog(self) -> None:
-        path = self._ask_save("Save session", "session.minidl", "Session (*.minidl)")
-        if path:
-            self.save_session(path)
-
     def _import_points_dialog(self) -> None:
         path = self._ask_open("Import points", "Points (*.csv *.txt);;All files (*)")
         if path:
             self.import_points(path)
 
-    def _export_points_dialog(self) -> None:
-        path = self._ask_save("Export points", "points.csv", "Points (*.csv)")
-        if path:
-            self.export_points(path)
+    def _save_as_slot(self, action: str) -> Callable:
+        return weakly(self._save_as, action)
 
-    def _export_history_dialog(self) -> None:
-        path = self._ask_save("Export history", "history.csv", "History (*.csv)")
+    def _save_as(self, action: str) -> None:
+        """Ask where, then do `action` (a name in SAVES) there."""
+        title, name, filters = SAVES[action]
+        path = self._ask_save(title, name, filters)
         if path:
-            self.export_history(path)
+            getattr(self, action)(path)
 
     def _plot_dialog(self, name: str) -> None:
         path = self._ask_save("Export plot", f"{name}.png", PLOT_FORMATS)
