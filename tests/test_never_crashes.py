@@ -217,3 +217,21 @@ def test_random_lecture_sessions_with_every_view_shown_never_crash(tmp_path):
         assert result["ok"], f"{soak.summary(result)}\n{detail}\n{result['last_actions']}\n{result['output_tail']}"
         assert result["actions"] >= 50 and result["furthest_steps"] > 0, soak.summary(result)
         assert result["counts"].get("lesson", 0) and result["counts"].get("front_view", 0)
+
+
+def test_a_trainer_that_cannot_be_built_is_said_in_the_banner(qtbot, monkeypatch):
+    """The worker builds the first trainer: where that fails, the window says so instead of staying blank."""
+    from minidl_gui import MainWindow
+    from minidl_gui.components import training
+
+    def broken(*_, **__):
+        raise MemoryError("no room for the network")
+
+    monkeypatch.setattr(training, "make_trainer", broken)
+    window = MainWindow(SMALL)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "internal error" in window.banner.label.text(), timeout=20000)
+    assert window.banner.isVisible() and window.worker.isRunning()  # said, and the thread lives on
+    monkeypatch.undo()
+    window.close()

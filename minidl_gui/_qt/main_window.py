@@ -418,6 +418,9 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self) -> None:
         snapshot = self.worker.take_snapshot()
         if snapshot is None:
+            if self.worker.error:
+                self.run.say_error(self.worker.error)
+                self.worker.error = None
             return
         self.snapshot_view.draw(snapshot)
         if self.run.seen(snapshot, self.worker.error):

@@ -95,12 +95,14 @@ class RunControl:
         if snapshot.status == "diverged" and self._shown_status != "diverged":
             self._show_divergence(snapshot)
         elif worker_error:
-            self._banner.show_message(
-                "Training stopped on an internal error.\n" + worker_error, [("Reset", self.reset)]
-            )
+            self.say_error(worker_error)
             said = True
         self._shown_status = snapshot.status
         return said
+
+    def say_error(self, worker_error: str) -> None:
+        """The worker's own failure, in the banner, with the way out."""
+        self._banner.show_message("Training stopped on an internal error.\n" + worker_error, [("Reset", self.reset)])
 
     def _show_divergence(self, snapshot: Snapshot) -> None:
         self._banner.show_message(

@@ -62,9 +62,12 @@ class TrainingWorker(QThread):
                 elif not session.playing:  # nothing to train: sleep until a request (or the publish slot)
                     session.wait_for_request(max(0.0, next_publish - now) if dirty else 0.25)
             except Exception:  # never let a bug kill the thread silently: pause and say so
+                first = self.error is None
                 self.error = traceback.format_exc(limit=4)
                 session.pause()
                 dirty = True
+                if first:
+                    self.snapshot_ready.emit()  # said even where no snapshot can be made (no trainer could be built)
                 time.sleep(0.05)
 
     def _publish(self, snapshot: Snapshot) -> None:

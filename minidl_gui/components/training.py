@@ -34,6 +34,13 @@ def arrays(data: Split) -> Points:
     return data.x_train.float().numpy(), data.y_train.numpy(), data.x_test.float().numpy(), data.y_test.numpy()
 
 
+def _without_live_fields(spec: Spec) -> dict:
+    raw = spec.to_dict()
+    raw.pop("epochs")
+    raw["optimizer"].pop("lr")
+    return raw
+
+
 def was_drawn(saved: SavedSession) -> bool:
     """Whether a saved session's points were painted or imported (not its spec's own)."""
     return isinstance(saved.extra, dict) and bool(saved.extra.get("drawn", False))
@@ -64,10 +71,15 @@ class Training:
 
     # ---- what the session's requests do -------------------------------------------------------------
     def live(self, spec: Spec) -> None:
-        """`spec` differs from the trained one in its live fields alone (the learning rate, the epochs)."""
+        """The learning rate and the epochs of `spec`, applied to the network being trained. `spec`
+        is the one the GUI built, taken as it is where nothing else differs (after a rebuild that
+        failed, more does: then the trained spec keeps its own fields)."""
         if spec.optimizer.lr != self.spec.optimizer.lr:
             self.trainer.lr = spec.optimizer.lr
-        self.spec = spec
+        if _without_live_fields(spec) == _without_live_fields(self.spec):
+            self.spec = spec
+        else:
+            self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs)
 
     def rebuild(
         self, spec: Spec, weights: dict | None = None, progress: Progress | None = None, new_data: bool = False
@@ -80,7 +92,8 @@ class Training:
             trainer.model.load_state_dict(weights)
         if progress is not None:  # a saved model's epoch and metrics (its optimizer's state is not in the file)
             trainer.resume_from(progress)
-        self._trainer, self.spec = trainer, spec
+        with self._build_lock:  # a first build in another thread finishes first, then gives way
+            self._trainer, self.spec, self._first_data = trainer, spec, None
         self._snapshots.new_network(spec)
         if not same_data:
             self._new_points(arrays(trainer.data), drawn=False)
@@ -88,9 +101,11 @@ class Training:
 
     def restore(self, saved: SavedSession) -> None:
         """Continue a saved (and checked) session exactly where it stopped."""
-        self._trainer, self.spec = restore_trainer(saved), saved.spec
+        trainer = restore_trainer(saved)
+        with self._build_lock:
+            self._trainer, self.spec, self._first_data = trainer, saved.spec, None
         self._snapshots.new_network(saved.spec)
-        self._new_points(arrays(self._trainer.data), drawn=was_drawn(saved))
+        self._new_points(arrays(trainer.data), drawn=was_drawn(saved))
         self._rate_window.clear()
 
     def use_points(self, points: Points) -> bool:
@@ -122,8 +137,8 @@ class Training:
         """Write the model, the session or the history (`kind`) now; the future says how it went."""
         if not future.set_running_or_notify_cancel():
             return
-        trainer = self.trainer
         try:
+            trainer = self.trainer
             if kind == "save":
                 save_model(path, self.spec, trainer.model, trainer=trainer)
             elif kind == "save_session":
