@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainterPath, QPen
 
-from minidl_gui._qt.widgets.plot_style import PixelPath, Plot, pen, style_plot
+from minidl_gui._qt.widgets.plot_style import PixelPath, StillPlot, pen, style_plot
 from minidl_gui.components.look import Look
 
 TAIL_POINTS = 40  # epochs drawn as a tail before the tail joins the body (one full redraw)
@@ -34,7 +34,7 @@ def round_up(value: float, ladder: tuple[float, ...] = LADDER) -> float:
     return next(m * scale for m in ladder if m * scale >= value * (1 - 1e-12))
 
 
-class MetricPlot(Plot):
+class MetricPlot(StillPlot):
     def __init__(
         self,
         name: str,
@@ -57,6 +57,7 @@ class MetricPlot(Plot):
         self.apply_look(Look())
         self._body_epochs = np.zeros(0)  # the epochs the bodies draw
         plot.vb.sigResized.connect(self._draw_grid)
+        self.keep_current(plot.vb)  # its range moves only by `_fit`'s setRange and by resizes
         self.epochs = self.train = self.test = np.zeros(0)
         self._range: tuple[float, float, float, float] | None = None
         self._log = False
