@@ -14,7 +14,7 @@ from minidl_gui._qt.widgets.banner import Banner
 from minidl_gui._qt.widgets.run_settings import RunSettings
 from minidl_gui.components.session import Session
 from minidl_gui.components.snapshot import Snapshot
-from minidl_gui.components.weak import weak_callable
+from minidl_gui.components.weak import weak_call
 
 
 class RunControl:
@@ -32,9 +32,8 @@ class RunControl:
     ) -> None:
         """`request_edit(**changes)`, `before_reset()` and `refit_soon()` are the window's (held weakly)."""
         self._session, self._central, self._banner, self._run_settings = session, central, banner, run_settings
-        self._request_edit = weak_callable(request_edit)
-        self._before_reset = weak_callable(before_reset)
-        self._refit_soon = weak_callable(refit_soon)
+        self._request_edit, self._before_reset = weak_call(request_edit), weak_call(before_reset)
+        self._refit_soon = weak_call(refit_soon)
         self.last_snapshot: Snapshot | None = None
         self._reset_pending = False
         self._shown_status = ""
@@ -62,18 +61,14 @@ class RunControl:
 
     def reset(self) -> None:
         self._banner.hide()
-        before_reset = self._before_reset()
-        if before_reset is not None:
-            before_reset()
+        self._before_reset()
         self._reset_pending = True
         self._session.reset()
         self._central.show_playing(False)
 
     def reset_with_smaller_lr(self) -> None:
         """The way out of a divergence: a tenth of the learning rate, from the initial weights."""
-        request_edit = self._request_edit()
-        if request_edit is not None:
-            request_edit(lr=max(LR.low, float(f"{self._session.spec.optimizer.lr / 10:.3g}")))
+        self._request_edit(lr=max(LR.low, float(f"{self._session.spec.optimizer.lr / 10:.3g}")))
         self.reset()
 
     def set_pace(self, steps_per_second: float | None) -> None:
@@ -108,6 +103,4 @@ class RunControl:
         self._banner.show_message(
             snapshot.message, [("Reset with lr ÷ 10", self.reset_with_smaller_lr), ("Reset (R)", self.reset)]
         )
-        refit_soon = self._refit_soon()
-        if refit_soon is not None:
-            refit_soon()  # the banner takes room: the window stays on the screen
+        self._refit_soon()  # the banner takes room: the window stays on the screen

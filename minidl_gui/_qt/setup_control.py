@@ -17,7 +17,7 @@ from minidl_gui.components.lessons import Lesson
 from minidl_gui.components.run_options import LIVE_FIELDS
 from minidl_gui.components.session import Session
 from minidl_gui.components.setups import Setups
-from minidl_gui.components.weak import weak_callable
+from minidl_gui.components.weak import weak_call
 
 
 class SetupControl(QObject):
@@ -39,14 +39,9 @@ class SetupControl(QObject):
         super().__init__(window)
         self._session, self._panel, self._central, self._status = session, panel, central, status
         self._view_docks = view_docks
-        self._unpin, self._fit_side_panel = weak_callable(unpin), weak_callable(fit_side_panel)
-        self._undo_enabled = weak_callable(undo_enabled)
+        self._unpin, self._fit_side_panel = weak_call(unpin), weak_call(fit_side_panel)
+        self._undo_enabled = weak_call(undo_enabled)
         self.setups = Setups(session, self._show_setup)
-
-    def _call(self, held: Callable[[], Callable | None], *args) -> None:
-        function = held()
-        if function is not None:
-            function(*args)
 
     # ---- edits ------------------------------------------------------------------------------------------
     def request_edit(self, **changes) -> str:
@@ -58,7 +53,7 @@ class SetupControl(QObject):
             self.show_spec(self._session.spec, changes)
             return str(error)
         if spec.layers != layers:
-            self._call(self._unpin)  # its neuron may be gone, or be another one now
+            self._unpin()  # its neuron may be gone, or be another one now
         self.show_spec(spec, changes)
         return ""
 
@@ -81,13 +76,13 @@ class SetupControl(QObject):
             QTimer.singleShot(0, self, self._fit_panel)  # an optimizer's options may need more room
 
     def _fit_panel(self) -> None:
-        self._call(self._fit_side_panel)
+        self._fit_side_panel()
 
     def apply_spec(self, spec: Spec, weights: dict | None = None, fresh_data: bool = False) -> None:
         """Rebuild from `spec` (with `weights`, if given) and show it in every control; `fresh_data`:
         its own points, not painted or imported ones."""
         if spec.layers != self._session.spec.layers or fresh_data:
-            self._call(self._unpin)  # another network: the decision boundary again
+            self._unpin()  # another network: the decision boundary again
         self._session.set_spec(spec, weights, fresh_data=fresh_data)
         self._central.banner.hide()
         self.show_spec(spec)
@@ -96,16 +91,16 @@ class SetupControl(QObject):
     def _show_setup(self, spec: Spec, lesson: Lesson | None) -> None:
         """A new set-up is on its way: a pinned neuron, the banner and the old caption give way, and
         every control shows it."""
-        self._call(self._unpin)
+        self._unpin()
         self._central.banner.hide()
         self.show_spec(spec)
         self.show_caption(lesson)
-        self._call(self._undo_enabled, self.setups.can_undo)
+        self._undo_enabled(self.setups.can_undo)
 
     def remember(self) -> None:
         """Keep the set-up on screen for Ctrl+Z, before something replaces it."""
         self.setups.remember()
-        self._call(self._undo_enabled, True)
+        self._undo_enabled(True)
 
     def undo(self) -> bool:
         """Back to the set-up before the last replacement (from its initial weights)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter
 
 from minidl_gui._qt.theme import apply_to_app
 from minidl_gui.components.look import Look
+from minidl_gui.components.weak import weak_call
 
 LAYOUT_VERSION = 2  # of the saved window layout: raise it when the docks change
 DEFAULT_SIZE = (1560, 960)  # where the screen has room for it
@@ -42,7 +43,7 @@ class WindowFit:
     ) -> None:
         self._window_ref = weakref.ref(window)  # the window owns this: held weakly, no cycle to collect
         self._side_panel, self._view_docks, self._splitter = side_panel, view_docks, plots_splitter
-        self._paint_ref = weakref.WeakMethod(paint)
+        self._paint = weak_call(paint)
         self.look = Look()
         self._normal_geometry: QByteArray | None = None  # before presentation mode (for the settings)...
         self._normal_rect = QRect()  # ...and as it was on screen
@@ -52,11 +53,6 @@ class WindowFit:
     @property
     def _window(self) -> QMainWindow:
         return self._window_ref()
-
-    def _paint(self, look: Look) -> None:
-        paint = self._paint_ref()
-        if paint is not None:
-            paint(look)
 
     # ---- the screen ------------------------------------------------------------------------------------
     def screen_area(self) -> QRect:

@@ -18,7 +18,7 @@ from minidl.storage.resume import SavedSession
 from minidl.train import Progress
 from minidl_gui.components.lessons import Lesson
 from minidl_gui.components.session import Session
-from minidl_gui.components.weak import weak_callable
+from minidl_gui.components.weak import weak_call
 
 UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
 
@@ -37,7 +37,7 @@ class Setups:
 
     def __init__(self, session: Session, on_replaced: Callable[[Spec, Lesson | None], None]) -> None:
         self._session = session
-        self._on_replaced = weak_callable(on_replaced)  # the window's method: held weakly, no cycle
+        self._on_replaced = weak_call(on_replaced)  # the window's method: held weakly, no cycle
         self._undo: list[Setup] = []
         self.lesson: Lesson | None = None  # the lesson on screen, if any
 
@@ -73,9 +73,7 @@ class Setups:
         if points is not None:
             self._session.restore_points(points)
         self.lesson = lesson
-        on_replaced = self._on_replaced()
-        if on_replaced is not None:
-            on_replaced(spec, lesson)
+        self._on_replaced(spec, lesson)
 
     def undo(self) -> bool:
         """Back to the set-up before the last replacement; False if there is none."""
