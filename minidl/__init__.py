@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = ["SGD", "Adam", "Optimizer", "optim_SGD", *_modules]
 
-_LAZY = ("build", "cli", "configs", "data", "errors", "registry", "spec", "storage", "train")
+_LAZY = ("backprop", "build", "cli", "configs", "data", "errors", "registry", "spec", "storage", "train")
 
 
 def __getattr__(name: str):

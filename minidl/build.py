@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 import torch
 
+from minidl.backprop.mistakes import MISTAKES
 from minidl.data import Split, train_test_split
 from minidl.nn.container import Sequential
 from minidl.nn.ensemble import EnsembleLinear
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
 from minidl.optim import Optimizer
-from minidl.registry import LAYERS, LINEAR, LOSSES
-from minidl.spec import Spec
+from minidl.registry import LINEAR, LOSSES
+from minidl.spec import NO_MISTAKE, Spec
 from minidl.train.state import SETTINGS, Fit, WeightLayout, looked_at
 from minidl.train.trainer import EVALUATE_EVERY, HISTORY_CAP, Trainer
 
@@ -35,7 +36,12 @@ def make_model(spec: Spec, models: int | None = None, generator=None) -> Sequent
     widths = iter(itertools.pairwise(spec.widths()))
     modules = [linear(*next(widths)) if layer.type == LINEAR else layer.build() for layer in spec.layers]
     modules.append(linear(*next(widths)))
-    return Sequential(*modules)
+    model = Sequential(*modules)
+    if spec.mistake != NO_MISTAKE:
+        if models is not None:
+            raise ValueError(f"a backprop mistake ({spec.mistake}) is built into one network, not an ensemble")
+        MISTAKES[spec.mistake].inject(model)
+    return model
 
 
 def make_data(spec: Spec, models: int | None = None) -> Split:
@@ -108,8 +114,7 @@ def state_fit(spec: Spec, points: int) -> tuple[Fit, Optimizer]:
     an optimizer of the spec's to check its part against, without building either: the
     optimizer's parameters are placeholders of the right shapes on the "meta" device (no memory)."""
     layout = weight_layout(spec)
-    classes = [Linear if layer.type == LINEAR else LAYERS[layer.type].build for layer in spec.layers] + [Linear]
-    linear, activations = looked_at(classes, record_layers=True, evaluate_every=EVALUATE_EVERY)
+    linear, activations = looked_at(spec.layer_classes(), record_layers=True, evaluate_every=EVALUATE_EVERY)
     settings = {
         "batch_size": spec.batch_size,
         "lr_decay": spec.lr_decay,

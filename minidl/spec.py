@@ -36,13 +36,16 @@ from typing import Any
 
 import torch
 
+from minidl.backprop.mistakes import MISTAKES
 from minidl.data import CLASSES, INPUT_DIM, NOISE
+from minidl.nn.linear import Linear
 from minidl.nn.module import Module
 from minidl.optim import Optimizer
 from minidl.params import Param, SpecError, mapping, quoted
 from minidl.registry import DATASETS, INITS, LAYERS, LINEAR, LOSSES, OPTIMIZERS
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+NO_MISTAKE = "none"  # `mistake`: backprop as it should be
 MAX_POINTS = 1_000_000
 
 FIELDS: dict[str, Param] = {
@@ -62,6 +65,14 @@ FIELDS: dict[str, Param] = {
     "shuffle": Param("shuffle", bool, True, doc="a new minibatch order every epoch"),
     "seed": Param("seed", int, 0, low=0, high=2**31 - 1, doc="seed of data, weights and batch order"),
     "dtype": Param("dtype", str, "float32", choices=tuple(DTYPES), doc="floating-point type"),
+    "mistake": Param(
+        "mistake",
+        str,
+        NO_MISTAKE,
+        choices=(NO_MISTAKE, *MISTAKES),
+        doc="a backprop mistake built into the network, for teaching (minidl.backprop.MISTAKES)",
+        label="Backprop mistake",
+    ),
 }
 """Every field of a spec that is one value, by the name `Spec.replace` and the command line use.
 The optimizers' options (`lr`, `momentum`, ...) are in `OPTIMIZER_OPTIONS`."""
@@ -236,10 +247,11 @@ class Spec:
     shuffle: bool = FIELDS["shuffle"].default
     seed: int = FIELDS["seed"].default
     dtype: str = FIELDS["dtype"].default
+    mistake: str = FIELDS["mistake"].default
 
     KEYS = (
         *("dataset", "layers", "init", "loss", "optimizer"),
-        *("batch_size", "epochs", "lr_decay", "shuffle", "seed", "dtype"),
+        *("batch_size", "epochs", "lr_decay", "shuffle", "seed", "dtype", "mistake"),
     )
     PARTS = ("dataset", "layers", "optimizer")  # the fields that are objects, not single values
 
@@ -253,15 +265,20 @@ class Spec:
         count = FIELDS["layers"]
         if not count.contains(len(layers_raw)):
             raise SpecError(f"layers: at most {count.high} layers, got {len(layers_raw)}")
-        return cls(
+        spec = cls(
             dataset=DatasetSpec.from_dict(raw.get("dataset", {})),
             layers=tuple(Layer.from_dict(f"layers[{i}]", layer) for i, layer in enumerate(layers_raw)),
             optimizer=OptimizerSpec.from_dict(raw.get("optimizer", {})),
             **{k: _check(k, raw.get(k, getattr(d, k))) for k in cls.KEYS if k not in cls.PARTS},
         )
+        if spec.mistake != NO_MISTAKE and not MISTAKES[spec.mistake].fits(spec.layer_classes()):
+            raise SpecError(f"mistake: {MISTAKES[spec.mistake].unfit()}, and this one has none")
+        return spec
 
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.KEYS}
+        if self.mistake == NO_MISTAKE:
+            del out["mistake"]  # written only where one is built in: every other file stays as it was
         out.update(
             dataset=self.dataset.to_dict(),
             layers=[layer.to_dict() for layer in self.layers],
@@ -321,6 +338,10 @@ class Spec:
     def widths(self) -> list[int]:
         """The width of every Linear layer's input, and the output: `[2, 25, 25, 25, 2]`."""
         return [INPUT_DIM] + [layer.units for layer in self.layers if layer.type == LINEAR] + [CLASSES]
+
+    def layer_classes(self) -> list[type]:
+        """The class of every module of the network, in order, the output Linear last (without building it)."""
+        return [Linear if layer.type == LINEAR else LAYERS[layer.type].build for layer in self.layers] + [Linear]
 
     def parameter_count(self) -> int:
         return sum((i + 1) * o for i, o in itertools.pairwise(self.widths()))

@@ -97,6 +97,16 @@ class Loss(Module):
     def _samples(self, prediction: Tensor) -> int:
         return prediction.shape[-2]
 
+    def per_sample(self, prediction: Tensor, target: Tensor) -> Tensor:
+        """Each sample's own term of the "sum" reduction, `(N,)`: which points the loss weighs most."""
+        prediction, target, indices = self._check(prediction, target)
+        if indices:
+            target = one_hot(target, prediction.shape[-1], like=prediction)
+        return self._terms(prediction, target).sum(-1)
+
+    def _terms(self, prediction: Tensor, target: Tensor) -> Tensor:
+        raise NotImplementedError
+
     @staticmethod
     def class_one_score(outputs: Tensor) -> Tensor:
         """A network's outputs `(N, 2)` trained with this loss -> `(N,)` scores in [0, 1] of class 1,
@@ -149,6 +159,9 @@ class LossMSE(Loss):
 
     def _forget_cache(self) -> None:
         self._scaled_diff = None
+
+    def _terms(self, prediction: Tensor, target: Tensor) -> Tensor:
+        return (prediction - target).square()  # (x − t)² per entry
 
     @staticmethod
     def class_one_score(outputs: Tensor) -> Tensor:
@@ -206,6 +219,10 @@ class LossCrossEntropy(Loss):
     def _forget_cache(self) -> None:
         self._probabilities = None
         self._target = None
+
+    def _terms(self, prediction: Tensor, target: Tensor) -> Tensor:
+        shifted = prediction - prediction.amax(-1, keepdim=True)
+        return -target * (shifted - shifted.exp().sum(-1, keepdim=True).log())  # −t log softmax(x) per entry
 
     @staticmethod
     def class_one_score(outputs: Tensor) -> Tensor:

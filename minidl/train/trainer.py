@@ -152,6 +152,8 @@ class Trainer:
         self._order: Tensor | None = None
         self._position = 0
         self.last_batch: Tensor | None = None  # indices into the training points of the last step's batch
+        self.record_update = False  # True: keep each step's change of the parameters in `last_update`
+        self.last_update: list[Tensor] | None = None  # Δθ of the last step (in `model.param()`'s order)
         self._stop = threading.Event()
 
     # ---- state the driver reads and writes -------------------------------------------------------
@@ -201,7 +203,14 @@ class Trainer:
         self.model.backward(self.loss.backward())
         if self._weight_grads and (self._position // self.batch_size) % self._norm_every == 0:
             self._norm_samples.append(torch._foreach_norm(self._weight_grads))
-        self.optimizer.step()
+        if self.record_update:
+            params = self.optimizer.params
+            before = torch._foreach_mul(params, 1.0) if params else []
+            self.optimizer.step()
+            self.last_update = torch._foreach_sub(params, before) if params else []
+        else:
+            self.optimizer.step()
+            self.last_update = None  # never an older step's
         self.steps += 1
         self.last_batch = index
         self._position += self.batch_size
