@@ -13,6 +13,6 @@ SLOW_MOTION = 30.0  # at this pace or slower, the points of the last step's batc
 STOP_ACCURACY = Param(
     "stop_accuracy", float, 95.0, low=0.0, high=100.0, doc="pause when the test accuracy reaches this (%)"
 )
-LIVE_FIELDS = ("lr", "epochs")  # edits of these apply to the running network: no rebuild
+LIVE_FIELDS = ("lr", "epochs", "mistake")  # edits of these apply to the running network: no rebuild
 DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
 UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"

@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from minidl.spec import Spec
 from minidl.storage.resume import SavedSession
 from minidl.train import Progress, Trainer
 from minidl_gui.components import painted
+from minidl_gui.components.backprop_views import LINK_MODES, POINT_OVERLAYS, BackpropWanted
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.run_options import (
     DATA_FIELDS,
@@ -86,6 +88,7 @@ class Session:
         self._training = Training(spec, grid_resolution)  # the worker's side
         self._probe_wanted: tuple[bool, int | None] = (False, None)  # (any view inside, hidden-layer column)
         self._neuron_shown: tuple[int, int] | None = None  # the heatmap shows this neuron's map
+        self._backprop = BackpropWanted()  # what the backprop views ask for
         self._run: tuple[Trainer, bool, float | None] | None = None  # trainer, target met at Play, target
         self._last_pace: float | None = None
         self._next_step_at = 0.0  # when a paced run takes its next step
@@ -314,6 +317,24 @@ class Session:
         """Look inside the network for the views that show it (a few times a second while training)."""
         self._request(_probe_wanted=(bool(enabled), hidden_column))
 
+    def want_backprop(self, **changes: Any) -> BackpropWanted:
+        """Ask the backprop views for `changes` (`BackpropWanted`'s fields: walk, point, link_mode,
+        check, overlay, step_loss); returns what is asked for now."""
+        if changes.get("link_mode", "weight") not in LINK_MODES:
+            raise ValueError(f"link mode must be one of {', '.join(LINK_MODES)}, got {changes['link_mode']!r}")
+        if changes.get("overlay") not in POINT_OVERLAYS:
+            names = ", ".join(repr(name) for name in POINT_OVERLAYS)
+            raise ValueError(f"point overlay must be one of {names}, got {changes['overlay']!r}")
+        with self._lock:
+            wanted = replace(self._backprop, **changes)
+        self._request(_backprop=wanted)
+        return wanted
+
+    @property
+    def backprop_wanted(self) -> BackpropWanted:
+        with self._lock:
+            return self._backprop
+
     @property
     def spec(self) -> Spec:
         """The spec the user asked for, with every request so far."""
@@ -459,6 +480,7 @@ class Session:
             playing = self._playing or self._epochs_requested > 0
             probe, hidden_column = self._probe_wanted
             slow = self._pace is not None and self._pace <= SLOW_MOTION
-            neuron, note = self._neuron_shown, self._note
+            neuron, note, backprop = self._neuron_shown, self._note, self._backprop
         slow = slow and not self._training.untrainable
-        return self._training.snapshot(Wanted(playing, neuron, probe, hidden_column, slow, note), self._fence_passed)
+        wanted = Wanted(playing, neuron, probe, hidden_column, slow, note, backprop)
+        return self._training.snapshot(wanted, self._fence_passed)

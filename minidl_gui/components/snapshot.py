@@ -20,6 +20,7 @@ import numpy as np
 from minidl.registry import LOSSES
 from minidl.spec import Spec
 from minidl.train import Trainer
+from minidl_gui.components.backprop_views import BackpropMaker, BackpropPicture, BackpropWanted
 from minidl_gui.components.grid import GRID_RESOLUTION, grid_points
 from minidl_gui.components.probe import Probe, Prober
 
@@ -61,6 +62,7 @@ class Snapshot:
     drawn: bool = False  # the points were painted, erased or imported: the dataset's true boundary does not apply
     view_problem: str = ""  # why a view inside the network could not be computed this time (training goes on)
     fence: int = 0  # the last `Session.fence` marker applied before this snapshot was built
+    backprop: BackpropPicture | None = field(default=None, repr=False)  # the backprop views' numbers, if shown
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Wanted:
     hidden_column: int | None  # the hidden-layer view's column, if shown
     slow_motion: bool  # ring the last step's batch (a slow pace, and points to train on)
     note: str
+    backprop: BackpropWanted = field(default_factory=BackpropWanted)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class SnapshotMaker:
         self._resolution = grid_resolution
         self._grid_points = grid_points(grid_resolution)
         self._prober = Prober(spec)
+        self._backprop = BackpropMaker(spec)
         self._layers = spec.layers
         self._grid: _Drawn | None = None
         self._grid_seconds = 0.0  # what the last heatmap took
@@ -109,7 +113,7 @@ class SnapshotMaker:
     def new_network(self, spec: Spec) -> None:
         """A network of `spec`'s shape is trained from now on (the probe's columns follow it)."""
         if spec.layers != self._layers:
-            self._prober, self._layers = Prober(spec), spec.layers
+            self._prober, self._backprop, self._layers = Prober(spec), BackpropMaker(spec), spec.layers
 
     def forget_history(self) -> None:
         """The data changed under the same trainer: the curves are rebuilt at the next snapshot."""
@@ -125,6 +129,9 @@ class SnapshotMaker:
         nan = float("nan")
         problems: list[str] = []
         probe = self._view("The look inside the network", problems, self._look_inside, trainer, wanted)
+        backprop = self._view(
+            "The backprop views", problems, self._backprop.make, trainer, spec, wanted.backprop, wanted.playing
+        )
         neuron = wanted.neuron if wanted.neuron is not None and self.has_neuron(wanted.neuron) else None
         grid = None
         if neuron is not None:
@@ -154,6 +161,7 @@ class SnapshotMaker:
             batch=batch,
             note=wanted.note,
             view_problem="; ".join(problems),
+            backprop=backprop,
             **fields,
         )
 

@@ -21,6 +21,7 @@ from minidl.storage.checkpoint import save_model
 from minidl.storage.history import write_history
 from minidl.storage.resume import SavedSession, restore_trainer, save_session
 from minidl.train import Progress, Trainer
+from minidl_gui.components.backprop_views import set_mistake
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.painted import Points
 from minidl_gui.components.run_options import DATA_FIELDS
@@ -37,6 +38,7 @@ def arrays(data: Split) -> Points:
 def _without_live_fields(spec: Spec) -> dict:
     raw = spec.to_dict()
     raw.pop("epochs")
+    raw.pop("mistake", None)
     raw["optimizer"].pop("lr")
     return raw
 
@@ -71,15 +73,18 @@ class Training:
 
     # ---- what the session's requests do -------------------------------------------------------------
     def live(self, spec: Spec) -> None:
-        """The learning rate and the epochs of `spec`, applied to the network being trained. `spec`
-        is the one the GUI built, taken as it is where nothing else differs (after a rebuild that
+        """The learning rate, the epochs and the backprop mistake of `spec`, applied to the network
+        being trained (a mistake in place: the weights and the optimizer's state go on). `spec` is
+        the one the GUI built, taken as it is where nothing else differs (after a rebuild that
         failed, more does: then the trained spec keeps its own fields)."""
         if spec.optimizer.lr != self.spec.optimizer.lr:
             self.trainer.lr = spec.optimizer.lr
+        if spec.mistake != self.spec.mistake:
+            set_mistake(self.trainer.model, spec)
         if _without_live_fields(spec) == _without_live_fields(self.spec):
             self.spec = spec
         else:
-            self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs)
+            self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs, mistake=spec.mistake)
 
     def rebuild(
         self, spec: Spec, weights: dict | None = None, progress: Progress | None = None, new_data: bool = False
