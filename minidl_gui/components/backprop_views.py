@@ -43,6 +43,13 @@ class BackpropWanted:
     overlay: str | None = None
     step_loss: bool = False
 
+    def __post_init__(self) -> None:
+        if self.link_mode not in LINK_MODES:
+            raise ValueError(f"link mode must be one of {', '.join(LINK_MODES)}, got {self.link_mode!r}")
+        if self.overlay not in POINT_OVERLAYS:
+            names = ", ".join(repr(name) for name in POINT_OVERLAYS)
+            raise ValueError(f"point overlay must be one of {names}, got {self.overlay!r}")
+
     @property
     def any(self) -> bool:
         return self.walk or self.link_mode != "weight" or self.check is not None or bool(self.overlay) or self.step_loss

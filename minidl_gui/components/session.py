@@ -38,7 +38,7 @@ from minidl.spec import Spec
 from minidl.storage.resume import SavedSession
 from minidl.train import Progress, Trainer
 from minidl_gui.components import painted
-from minidl_gui.components.backprop_views import LINK_MODES, POINT_OVERLAYS, BackpropWanted
+from minidl_gui.components.backprop_views import BackpropWanted
 from minidl_gui.components.grid import GRID_RESOLUTION
 from minidl_gui.components.run_options import (
     DATA_FIELDS,
@@ -319,21 +319,11 @@ class Session:
 
     def want_backprop(self, **changes: Any) -> BackpropWanted:
         """Ask the backprop views for `changes` (`BackpropWanted`'s fields: walk, point, link_mode,
-        check, overlay, step_loss); returns what is asked for now."""
-        if changes.get("link_mode", "weight") not in LINK_MODES:
-            raise ValueError(f"link mode must be one of {', '.join(LINK_MODES)}, got {changes['link_mode']!r}")
-        if changes.get("overlay") not in POINT_OVERLAYS:
-            names = ", ".join(repr(name) for name in POINT_OVERLAYS)
-            raise ValueError(f"point overlay must be one of {names}, got {changes['overlay']!r}")
+        check, overlay, step_loss); returns what is asked for now. A `ValueError` changes nothing."""
         with self._lock:
             wanted = replace(self._backprop, **changes)
         self._request(_backprop=wanted)
         return wanted
-
-    @property
-    def backprop_wanted(self) -> BackpropWanted:
-        with self._lock:
-            return self._backprop
 
     @property
     def spec(self) -> Spec:
