@@ -10,15 +10,20 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from minidl.backprop import MISTAKES, gradcheck, loss_along, relative_error, trace
+from minidl.configs import REPORT
 from minidl.registry import LINEAR
 from minidl.spec import OptimizerSpec, Spec, make_trainer
 from minidl.train import EpochRecord, Trainer
+from minidl_gui.components.backprop_views import LINK_MODES, NUMBERS_UP_TO, BackpropWanted
 from minidl_gui.components.lessons import LESSONS, Lesson
 from minidl_gui.components.limits import check_live
 
 EXPECTATIONS = {"learns", "fails", "slow", "diverges", "vanishes", "overfits", "faster-than-sgd"}
-VIEWS = {None, "networkDock", "healthDock", "hiddenDock"}
+EXPECTATIONS |= {"overshoots", "broken-backprop", "dead-units"}
+VIEWS = {None, "networkDock", "healthDock", "hiddenDock", "backpropView", "stepLossDock"}
 LEARNS, FAILS = 0.9, 0.7  # test accuracy at the end of a lesson that learns / at most for one that fails
 FASTER_BY = 0.1  # Adam's lead in test accuracy over SGD at the end of the pair's epochs
 
@@ -70,6 +75,7 @@ def test_the_menu_is_well_formed():
         assert lesson.view in VIEWS, (lesson.name, lesson.view)
         assert lesson.expect in EXPECTATIONS, (lesson.name, lesson.expect)
         assert lesson.epochs >= 1, lesson.name
+        assert lesson.link_mode in LINK_MODES, (lesson.name, lesson.link_mode)
         check_live(lesson.spec)  # raises SpecError if the app could not train it live
 
 
@@ -162,3 +168,80 @@ def test_the_spiral_needs_depth():
     shallow_accuracy = train(shallow, lesson.epochs).last.test_accuracy
     assert deep_accuracy >= 0.95
     assert shallow_accuracy < 0.9 and shallow_accuracy < deep_accuracy - 0.1, shallow_accuracy
+
+
+# ---- the backprop lessons ------------------------------------------------------------------------------
+def first_step_direction(trainer: Trainer) -> list:
+    """The gradient of the first minibatch, as the first step takes it (one tensor per parameter)."""
+    x, y = trainer.data.x_train[: trainer.batch_size], trainer.data.y_train[: trainer.batch_size]
+    direction = []
+    for record in trace(trainer.model, trainer.loss, x, y):
+        if record.is_linear:
+            direction += [record.grad_weight, record.grad_bias]
+    return direction
+
+
+def test_one_point_step_by_step():
+    """The walk lesson's network is small enough for numbers, it learns, and its walk is the
+    report's sequence: forward per module, the loss, backward per module, the update."""
+    (lesson,) = [x for x in LESSONS if x.view == "backpropView"]
+    assert max(lesson.spec.widths()) <= NUMBERS_UP_TO
+    run = trained(lesson)
+    assert run.last.test_accuracy >= LEARNS, run.last
+    from minidl_gui.components.backprop_views import BackpropMaker
+
+    walk = BackpropMaker(lesson.spec).make(run.trainer, lesson.spec, BackpropWanted(walk=True), False).walk
+    modules = len(run.trainer.model)
+    kinds = [step.kind for step in walk.steps()]
+    assert kinds == ["forward"] * modules + ["loss"] + ["backward"] * modules + ["update"]
+    assert [step.module for step in walk.steps()[modules + 1 : -1]] == list(range(modules - 1, -1, -1))
+
+
+@pytest.mark.parametrize("lesson", by_expect("overshoots"), ids=lambda lesson: lesson.name)
+def test_overshoots(lesson):
+    """Along the first step's gradient, the lesson's lr lands far above the start and past the
+    valley's bottom; the report's lr goes down; and training with it diverges."""
+    trainer = make_trainer(lesson.spec)
+    x, y, direction = trainer.data.x_train, trainer.data.y_train, first_step_direction(trainer)
+    lr, report_lr = lesson.spec.optimizer.lr, REPORT.optimizer.lr
+    etas = [i * lr / 20 for i in range(21)]
+    along = loss_along(trainer.model, trainer.loss, x, y, direction, etas)
+    start, at_lr = along[0].item(), along[-1].item()
+    assert at_lr > 2 * start, (start, at_lr)
+    assert etas[int(along.argmin())] < lr / 2
+    at_report = loss_along(trainer.model, trainer.loss, x, y, direction, [report_lr])[0].item()
+    assert report_lr < lr and at_report < start, (at_report, start)
+    assert trained(lesson).trainer.status == "diverged"
+
+
+@pytest.mark.parametrize("lesson", by_expect("broken-backprop"), ids=lambda lesson: lesson.name)
+def test_broken_backprop(lesson):
+    """The gradient check fails on the lesson's network, and it plateaus where correct backprop learns."""
+    assert lesson.spec.mistake in MISTAKES
+    run = trained(lesson)
+    x, y = run.trainer.data.x_train[:10], run.trainer.data.y_train[:10]
+    errors = [relative_error(*gradcheck(run.trainer.model, run.trainer.loss, x, y, 0, (i, 0))) for i in range(4)]
+    correct = train(lesson.spec.replace(mistake="none"), lesson.epochs)
+    agree = [relative_error(*gradcheck(correct.trainer.model, correct.trainer.loss, x, y, 0, (i, 0))) for i in range(4)]
+    assert max(errors) > 0.03 and max(agree) < 1e-6, (errors, agree)  # the GUI's check fails above 1e-4
+    assert run.last.test_accuracy <= FAILS, run.last
+    assert correct.last.test_accuracy >= LEARNS, correct.last
+
+
+@pytest.mark.parametrize("lesson", by_expect("dead-units"), ids=lambda lesson: lesson.name)
+def test_dead_units(lesson):
+    """Most hidden ReLU units end dead: δ = ∂L/∂z is exactly 0 on every training point."""
+    assert {layer.type for layer in lesson.spec.layers} == {LINEAR, "relu"}
+
+    def dead_share(trainer: Trainer) -> float:
+        records = trace(trainer.model, trainer.loss, trainer.data.x_train, trainer.data.y_train)
+        hidden = [r for r in records[:-1] if r.is_linear]
+        dead = sum(int((r.grad_output.abs().amax(0) == 0).sum()) for r in hidden)
+        return dead / sum(r.grad_output.shape[1] for r in hidden)
+
+    before = dead_share(make_trainer(lesson.spec))
+    run = trained(lesson)
+    assert run.trainer.status == "ready", run.trainer.message
+    after = dead_share(run.trainer)
+    assert after >= 0.5 and after > before + 0.25, (before, after)
+    assert torch.isfinite(torch.tensor(run.last.train_loss))

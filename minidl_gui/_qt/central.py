@@ -66,6 +66,7 @@ class CentralArea(QWidget):
         self.caption_bar.hide()
 
         self.banner = Banner()
+        self.mistake_banner = Banner(name="mistakeBanner", colours="notice")  # a backprop mistake is in
         self.boundary_plot = BoundaryPlot()
         self.loss_plot = MetricPlot("lossPlot", "Loss", "per sample")
         self.accuracy_plot = MetricPlot("accuracyPlot", "Accuracy", "%", percent=True)
@@ -95,6 +96,7 @@ class CentralArea(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.caption_bar)
         layout.addWidget(self.banner)
+        layout.addWidget(self.mistake_banner)
         layout.addWidget(splitter, 1)
 
     @property

@@ -37,6 +37,7 @@ class ViewMenu:
     ) -> None:
         """`show_plot(name)`, `zoom(steps)` and `choose_look(field, name)` make the slots of those actions."""
         menu.setObjectName("viewMenu")
+        self.menu = menu
         for dock in docks:
             menu.addAction(dock.toggleViewAction())
         menu.addSeparator()

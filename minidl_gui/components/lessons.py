@@ -20,15 +20,22 @@ class Lesson:
     """A set-up and what it shows within `epochs` (`expect`): it *learns* (test accuracy 0.9 or
     more), *fails* (0.7 or less), is *slow* (learns, but short of 0.9: the baseline of a
     *faster-than-sgd* lesson on the same network), *diverges*, *vanishes* (the first layer's
-    gradient is under 1% of the last's) or *overfits* (the test loss turns up)."""
+    gradient is under 1% of the last's), *overfits* (the test loss turns up), *overshoots* (the first
+    step along the gradient lands higher than it started, where the report's lr goes down), has
+    *broken-backprop* (its spec's mistake fails the gradient check and the loss plateaus where
+    correct backprop learns) or *dead-units* (most hidden ReLU units end with δ = 0 on every point)."""
 
     name: str  # the menu's text
     caption: str  # what to watch, shown over the plots
     spec: Spec
-    view: str | None = None  # the dock to bring to the front: networkDock, healthDock, hiddenDock
-    expect: str = "learns"  # learns / fails / slow / diverges / vanishes / overfits / faster-than-sgd
+    view: str | None = None  # the dock to bring to the front: networkDock, healthDock, hiddenDock, backpropView...
+    expect: str = "learns"  # learns / fails / slow / diverges / vanishes / overfits / faster-than-sgd / overshoots
+    # / broken-backprop / dead-units
     epochs: int = 100  # within how many epochs it shows it
+    link_mode: str = "weight"  # what the diagram's links show (see backprop_views.LINK_MODES)
 
+
+_TANH_2X16 = LAUNCH_SPEC.replace(layers=_hidden(16, "tanh", 2), optimizer="adam", lr=0.01, loss="cross_entropy")
 
 # The SGD/Adam pair's network: plain SGD at its best learning rate (~0.006; 0.01 is already
 # worse) ends 80 epochs at 0.74-0.86 test accuracy over seeds 0-4, Adam at 0.99-1.0.
@@ -125,5 +132,37 @@ LESSONS = (
         _SPIRAL_2X32.replace(optimizer="adam", lr=0.01),
         expect="faster-than-sgd",
         epochs=80,
+    ),
+    Lesson(
+        "Backprop: one point, step by step",
+        "Next ▶ walks one point forward layer by layer, through the loss, back, then the update: each number.",
+        LAUNCH_SPEC.replace(layers=_hidden(6, "tanh", 2), lr=0.03),
+        view="backpropView",
+        epochs=100,
+    ),
+    Lesson(
+        "Why lr 0.1 explodes: the loss along the step",
+        "The loss along the gradient dips, then climbs far above where it started: lr 0.1 overshoots; 0.01 walks down.",
+        LAUNCH_SPEC.replace(lr=0.1),
+        view="stepLossDock",
+        expect="overshoots",
+        epochs=5,
+    ),
+    Lesson(
+        "A forgotten derivative",
+        "Backward skips tanh's g′(z): the gradient check fails (click a link) and the loss plateaus near 0.69.",
+        _TANH_2X16.replace(mistake="no_activation_derivative"),
+        view="networkDock",
+        expect="broken-backprop",
+        epochs=40,
+    ),
+    Lesson(
+        "Dead ReLU units",
+        "Adam at lr 0.05 pushes most ReLU units below zero everywhere: their δ is 0 on every point, they never learn.",
+        LAUNCH_SPEC.replace(layers=_hidden(16, "relu", 2), optimizer="adam", lr=0.05, loss="cross_entropy"),
+        view="networkDock",
+        expect="dead-units",
+        epochs=20,
+        link_mode="gradient",
     ),
 )

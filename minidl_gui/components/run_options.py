@@ -14,5 +14,12 @@ STOP_ACCURACY = Param(
     "stop_accuracy", float, 95.0, low=0.0, high=100.0, doc="pause when the test accuracy reaches this (%)"
 )
 LIVE_FIELDS = ("lr", "epochs", "mistake")  # edits of these apply to the running network: no rebuild
+
+
+def live_values(spec) -> dict:
+    """The spec's LIVE_FIELDS by name, as `Spec.replace` takes them (the learning rate is the optimizer's)."""
+    return {name: spec.optimizer.lr if name == "lr" else getattr(spec, name) for name in LIVE_FIELDS}
+
+
 DATA_FIELDS = ("dataset", "seed", "dtype")  # a change of these draws new points (and drops painted ones)
 UNTRAINABLE = "Paint at least one training point and one test point (or import some) to train"

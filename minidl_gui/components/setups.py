@@ -17,7 +17,9 @@ from minidl.spec import Spec
 from minidl.storage.resume import SavedSession
 from minidl.train import Progress
 from minidl_gui.components.lessons import Lesson
+from minidl_gui.components.run_options import live_values
 from minidl_gui.components.session import Session
+from minidl_gui.components.training import without_live_fields
 from minidl_gui.components.weak import weak_call
 
 UNDO_DEPTH = 20  # set-ups kept for Ctrl+Z
@@ -76,9 +78,19 @@ class Setups:
         self._on_replaced(spec, lesson)
 
     def undo(self) -> bool:
-        """Back to the set-up before the last replacement; False if there is none."""
+        """Back to the set-up before the last replacement; False if there is none. A set-up that
+        differs only in live fields (a backprop mistake put in, say) comes back live: the network
+        goes on training from where it is."""
         if not self._undo:
             return False
         setup = self._undo.pop()
+        current = self._session.spec
+        same_points = setup.points is self._session.drawn_points()
+        if same_points and without_live_fields(setup.spec) == without_live_fields(current):
+            spec = setup.spec
+            self._session.edit(**live_values(spec))
+            self.lesson = setup.lesson
+            self._on_replaced(spec, setup.lesson)
+            return True
         self.replace(setup.spec, lesson=setup.lesson, points=setup.points, undoable=False)
         return True

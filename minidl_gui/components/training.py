@@ -35,7 +35,8 @@ def arrays(data: Split) -> Points:
     return data.x_train.float().numpy(), data.y_train.numpy(), data.x_test.float().numpy(), data.y_test.numpy()
 
 
-def _without_live_fields(spec: Spec) -> dict:
+def without_live_fields(spec: Spec) -> dict:
+    """The spec as a dict without the fields a live edit changes (two specs equal so differ only live)."""
     raw = spec.to_dict()
     raw.pop("epochs")
     raw.pop("mistake", None)
@@ -81,7 +82,7 @@ class Training:
             self.trainer.lr = spec.optimizer.lr
         if spec.mistake != self.spec.mistake:
             set_mistake(self.trainer.model, spec)
-        if _without_live_fields(spec) == _without_live_fields(self.spec):
+        if without_live_fields(spec) == without_live_fields(self.spec):
             self.spec = spec
         else:
             self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs, mistake=spec.mistake)

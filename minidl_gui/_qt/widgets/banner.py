@@ -14,13 +14,18 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 MAX_CHARS = 600  # a few lines; a message longer than that is cut, never the window widened
 
 
+COLOURS = {"alarm": ("#fde2e1", "#c0392b", "#7b1d12"), "notice": ("#fff1d0", "#d08f00", "#5c3d00")}
+
+
 class Banner(QFrame):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, name: str = "divergenceBanner", colours: str = "alarm") -> None:
+        """`colours`: "alarm" (a divergence, an error) or "notice" (a state chosen on purpose)."""
         super().__init__(parent)
-        self.setObjectName("divergenceBanner")
+        self.setObjectName(name)
+        background, border, text = COLOURS[colours]
         self.setStyleSheet(
-            "#divergenceBanner { background: #fde2e1; border: 2px solid #c0392b; border-radius: 6px; }"
-            "#divergenceBanner QLabel { color: #7b1d12; font-weight: 600; }"
+            f"#{name} {{ background: {background}; border: 2px solid {border}; border-radius: 6px; }}"
+            f"#{name} QLabel {{ color: {text}; font-weight: 600; }}"
         )
         self.label = QLabel()
         self.label.setWordWrap(True)

@@ -26,6 +26,7 @@ CLASSES = 2
 PAINT_SPACING = 0.02  # a drag paints a point every this much of the plane
 ERASER = 0.04  # radius of the eraser, in data units
 MARKER = 7.0  # train dot diameter in pixels on a 600-pixel plot; markers scale with the plot
+SIZE_STEPS = 6  # sizes a weighed training point may take (one drawing call each)
 
 
 def true_boundary(dataset: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,6 +57,8 @@ class Overlay(QGraphicsPixmapItem):
         self.setZValue(10)
         self.look = Look()
         self.highlight = np.zeros((0, 2))  # points to ring (the minibatch of the last step, in slow motion)
+        self.walked: np.ndarray | None = None  # the point the backprop view walks through the network
+        self.train_weights: list[np.ndarray] | None = None  # per class, in [0, 1]: a point's size (its loss...)
         self.train: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES  # per class
         self.test: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES
         self.boundary: list[np.ndarray] = []  # curves, (n, 2)
@@ -82,13 +85,20 @@ class Overlay(QGraphicsPixmapItem):
 
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if self.show["train"]:  # dots with a white rim
-            for color, points in zip(self.look.classes, self.train):
-                polygon = _polygon(pixels(points))
-                painter.setPen(_dot("white", diameter + 2.4))
-                painter.drawPoints(polygon)
-                painter.setPen(_dot(color, diameter))
-                painter.drawPoints(polygon)
+        if self.show["train"]:  # dots with a white rim; sized by their weight where weighed
+            weights = self.train_weights
+            for label, (color, points) in enumerate(zip(self.look.classes, self.train)):
+                if weights is None or len(weights[label]) != len(points):
+                    groups = [(1.0, points)]
+                else:
+                    bucket = np.minimum((np.nan_to_num(weights[label]) * SIZE_STEPS).astype(int), SIZE_STEPS - 1)
+                    groups = [(0.4 + 2.2 * b / (SIZE_STEPS - 1), points[bucket == b]) for b in range(SIZE_STEPS)]
+                for scale, chosen in groups:
+                    polygon = _polygon(pixels(chosen))
+                    painter.setPen(_dot("white", diameter * scale + 2.4))
+                    painter.drawPoints(polygon)
+                    painter.setPen(_dot(color, diameter * scale))
+                    painter.drawPoints(polygon)
         if self.show["test"]:  # rings, drawn on a layer of their own: a dot with its middle punched out
             rings = QImage(image.size(), QImage.Format.Format_ARGB32_Premultiplied)
             rings.setDevicePixelRatio(ratio)
@@ -110,6 +120,12 @@ class Overlay(QGraphicsPixmapItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             for x, y in pixels(self.highlight).tolist():
                 painter.drawEllipse(QPointF(x, y), diameter, diameter)
+        if self.walked is not None:  # the point on its way through the network: a bold double ring
+            x, y = pixels(self.walked.reshape(1, 2))[0].tolist()
+            for color, width, radius in (("white", 6.0, 2.2), ("#e6007e", 3.5, 2.2)):
+                painter.setPen(QPen(QColor(color), width))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(QPointF(x, y), diameter * radius, diameter * radius)
         if self.show["boundary"]:
             boundary = "#111111" if self.look.theme == "light" else "#f0f0f0"
             painter.setPen(pen(boundary, self.look.line(3), Qt.PenStyle.DashLine))
@@ -128,6 +144,7 @@ class BoundaryPlot(StillPlot):
 
     painted = Signal(object, int)  # (k, 2) array of points in [0,1]^2, their class
     erased = Signal(float, float, float)  # centre x, y and radius, in data units
+    picked = Signal(float, float)  # in pick mode: where the user clicked, in data units
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -147,6 +164,7 @@ class BoundaryPlot(StillPlot):
         colormap = pg.colormap.get(self.look.colormap)
         self.lut = colormap.getLookupTable(nPts=256, alpha=True)  # (256, 4) RGBA
         self.neuron: tuple[int, int] | None = None  # whose map the heatmap shows; None: the class-1 score
+        self.points_by: str | None = None  # what a training point's size shows ("each point's loss"), if any
         self.image = QGraphicsPixmapItem()
         self.image.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.grid: np.ndarray | None = None
@@ -184,10 +202,17 @@ class BoundaryPlot(StillPlot):
         self.neuron, self._title = neuron, title
         self._style()
 
+    def show_points_by(self, what: str | None) -> None:
+        """Say in the title what the training points' sizes show (None: nothing, all alike)."""
+        if what != self.points_by:
+            self.points_by = what
+            self._style()
+
     def _style(self) -> None:
         look, plot = self.look, self.getPlotItem()
         if self.neuron is None:
-            style_plot(plot, "Decision boundary", "x", "y", look)
+            sized = f" · dot size: {self.points_by}" if self.points_by else ""
+            style_plot(plot, "Decision boundary" + sized, "x", "y", look)
             tip = "Colour: the network's probability of class 1 at each point of the plane"
         else:
             style_plot(plot, f"Neuron: {self._title}", "x", "y", look, title_color="#d07000")
@@ -221,7 +246,8 @@ class BoundaryPlot(StillPlot):
 
     # ---- painting ----------------------------------------------------------------------------------
     def set_paint_mode(self, mode: str | None) -> None:
-        """ "paint", "erase" or None (the plot is only looked at)."""
+        """ "paint", "erase", "pick" (a click picks a point for the backprop view) or None (the plot
+        is only looked at)."""
         self.paint_mode = mode
         self.viewport().setCursor(Qt.CursorShape.CrossCursor if mode else Qt.CursorShape.ArrowCursor)
 
@@ -238,6 +264,12 @@ class BoundaryPlot(StillPlot):
     def mousePressEvent(self, event) -> None:
         if self.paint_mode is None:
             return super().mousePressEvent(event)
+        if self.paint_mode == "pick":
+            point = self.data_point(event.position())
+            if ((point >= 0) & (point <= 1)).all():
+                self.picked.emit(float(point[0]), float(point[1]))
+            event.accept()
+            return None
         self._paint_class = 0 if event.button() == Qt.MouseButton.RightButton else 1
         self._last_painted = None
         self._paint_at(self.data_point(event.position()))
@@ -290,7 +322,29 @@ class BoundaryPlot(StillPlot):
             return [x[y == label] for label in range(CLASSES)]
 
         self.overlay.train, self.overlay.test = by_class(x_train, y_train), by_class(x_test, y_test)
+        self._train_labels = np.asarray(y_train)
         self.overlay.render()
+
+    def set_point_weights(self, weights: np.ndarray | None) -> None:
+        """Size the training points by `weights` (one in [0, 1] per training point, in the order of
+        `set_points`: their loss or gradient norm), or all alike (None)."""
+        labels = getattr(self, "_train_labels", None)
+        if weights is None or labels is None or len(weights) != len(labels):
+            if self.overlay.train_weights is None:
+                return
+            self.overlay.train_weights = None
+        else:
+            self.overlay.train_weights = [np.asarray(weights)[labels == label] for label in range(CLASSES)]
+        self.overlay.render()
+
+    def set_walked(self, point: np.ndarray | None) -> None:
+        """Mark the point the backprop view walks through the network (None: no mark)."""
+        same = (point is None and self.overlay.walked is None) or (
+            point is not None and self.overlay.walked is not None and np.array_equal(point, self.overlay.walked)
+        )
+        if not same:
+            self.overlay.walked = None if point is None else np.asarray(point, dtype=float)
+            self.overlay.render()
 
     def _schedule_render(self, *_) -> None:
         if not self._render_pending:  # resizing emits many signals: draw once, after them

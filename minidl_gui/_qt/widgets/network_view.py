@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolButton, QToolTip, QWidget
 
 from minidl.spec import Spec
 from minidl_gui._qt.widgets.settings_group import weak_request
+from minidl_gui.components.backprop_views import LINK_MODES, BackpropPicture
 from minidl_gui.components.look import Look
 from minidl_gui.components.probe import Probe
 
@@ -54,6 +55,7 @@ def _tint(color: QColor, strength: float, background: QColor) -> QColor:
 class NetworkView(QWidget):
     neuron_hovered = Signal(object)  # (column, unit) or None: show that neuron's map, or the boundary again
     neuron_clicked = Signal(object)  # (column, unit): keep it shown until a second click
+    connection_clicked = Signal(object)  # (pair, out unit, in unit): check that weight's gradient
 
     def __init__(self, lut: np.ndarray, change_units: Callable[[int, int], str], parent=None) -> None:
         super().__init__(parent)
@@ -78,6 +80,10 @@ class NetworkView(QWidget):
         self.look = Look()
         self._step = 1.0  # pixels between two columns
         self._signs = {True: POSITIVE, False: NEGATIVE}
+        self.backprop: BackpropPicture | None = None  # gradients or updates for the links, δ for the maps
+        self.link_mode = "weight"
+        self.highlight: int | None = None  # the column the backprop view's step computes
+        self.checked: tuple | None = None  # ("weight", pair, out, in) or ("bias", column, unit) being checked
 
     def apply_look(self, look: Look, lut: np.ndarray) -> None:
         """Colours of `look` (and its colormap's `lut`, the big heatmap's); drawn again."""
@@ -97,6 +103,49 @@ class NetworkView(QWidget):
             self._make_buttons()
         self._render()
         self.update()
+
+    def set_link_mode(self, mode: str) -> None:
+        """What the links (and maps) show: "weight" (w, and each neuron's value), "gradient" (∂L/∂w
+        of the last step, and δ), or "update" (the last Δw, and δ)."""
+        if mode != self.link_mode:
+            self.link_mode = mode
+            self._render()
+            self.update()
+
+    def set_backprop(self, picture: BackpropPicture | None) -> None:
+        """The gradients, updates and δ maps to draw in a mode other than "weight"."""
+        if picture is not self.backprop:
+            self.backprop = picture
+            if self.link_mode != "weight":
+                self._render()
+                self.update()
+
+    def set_highlight(self, column: int | None) -> None:
+        """Frame the column (and the links into it) that a backprop step computes; None: none."""
+        if column != self.highlight:
+            self.highlight = column
+            self.update()
+
+    def set_checked(self, checked: tuple | None) -> None:
+        if checked != self.checked:
+            self.checked = checked
+            self.update()
+
+    def _shown_values(self) -> tuple[list[np.ndarray], list[np.ndarray], str]:
+        """The links' and the maps' values in the current mode, and the caption that says which."""
+        probe, picture = self.probe, self.backprop
+        if self.link_mode == "weight" or picture is None or picture.link_mode != self.link_mode:
+            waiting = "" if self.link_mode == "weight" else " (waiting for the gradients)"
+            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}; maps: each neuron's value{waiting}"
+        links = picture.links if picture.links is not None else probe.weights
+        maps = picture.deltas if picture.deltas is not None and len(picture.deltas) == len(probe.maps) else probe.maps
+        shapes_fit = len(links) == len(probe.weights) and all(a.shape == b.shape for a, b in zip(links, probe.weights))
+        if not shapes_fit:
+            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}"
+        text = f"links: {LINK_MODES[self.link_mode]}; maps: δ = ∂L/∂z over the plane"
+        if picture.links is None:
+            text = f"links: weight w ({picture.note}); maps: δ = ∂L/∂z"
+        return links, maps, text
 
     def _make_buttons(self) -> None:
         for minus, plus in self._buttons:
@@ -187,7 +236,9 @@ class NetworkView(QWidget):
             painter.setPen(QColor(self.look.text))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to look inside")
         else:
-            for c, weights in enumerate(probe.weights):
+            links, shown_maps, mode_caption = self._shown_values()
+            captions.append(mode_caption)
+            for c, weights in enumerate(links):
                 weights = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)
                 shown = self._draw_connections(painter, c, weights)
                 if shown < weights.size:
@@ -195,7 +246,7 @@ class NetworkView(QWidget):
             font = QFont(self.font())
             font.setPointSizeF(max(8.0, font.pointSizeF() * 0.85))
             painter.setFont(font)
-            for index, (column, maps, rects) in enumerate(zip(probe.columns, probe.maps, self._rects)):
+            for index, (column, maps, rects) in enumerate(zip(probe.columns, shown_maps, self._rects)):
                 maps = np.nan_to_num(maps, nan=0.5)  # a diverged network: neutral, not garbage
                 painter.setPen(QColor(self.look.text))
                 line, step = self.fontMetrics().height(), self._step
@@ -281,11 +332,36 @@ class NetworkView(QWidget):
             painter.setPen(QColor("#c0392b"))
             line = self.fontMetrics().height()
             painter.drawText(QRectF(4, 2, self.width() - 8, 2 * line), Qt.TextFlag.TextWordWrap, self.problem)
+        self._paint_marks(painter)
         shown = self.pinned or self._hovered
         if shown is not None and shown[0] < len(self._rects) and shown[1] < len(self._rects[shown[0]]):
             painter.setPen(QPen(QColor("#f0a000"), 3))
             painter.drawRect(self._rects[shown[0]][shown[1]].adjusted(-2, -2, 2, 2))
         painter.end()
+
+    def _paint_marks(self, painter: QPainter) -> None:
+        """The backprop step's column, and the weight or bias whose gradient is checked."""
+        column = self.highlight
+        if column is not None and 0 <= column < len(self._rects) and self._rects[column]:
+            rects = self._rects[column]
+            band = rects[0].united(rects[-1]).adjusted(-6, -6, 6, 6)
+            painter.setPen(QPen(QColor("#e6007e"), 3, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(band, 6, 6)
+        checked = self.checked
+        if checked is not None and checked[0] == "weight":
+            _, pair, out, into = checked
+            if pair + 1 < len(self._boxes) and out < len(self._boxes[pair + 1]) and into < len(self._boxes[pair]):
+                left, right = self._boxes[pair][into], self._boxes[pair + 1][out]
+                start = QPointF(left[0] + left[2], left[1] + left[3] / 2)
+                end = QPointF(right[0], right[1] + right[3] / 2)
+                painter.setPen(QPen(QColor("#f0a000"), 5))
+                painter.drawLine(start, end)
+        elif checked is not None and checked[0] == "bias":
+            _, column, unit = checked
+            if column < len(self._rects) and unit < len(self._rects[column]):
+                painter.setPen(QPen(QColor("#f0a000"), 3, Qt.PenStyle.DotLine))
+                painter.drawEllipse(self._rects[column][unit].adjusted(-5, -5, 5, 5))
 
     # ---- the pointer -------------------------------------------------------------------------------
     def neuron_at(self, point: QPointF) -> tuple[int, int] | None:
@@ -324,6 +400,10 @@ class NetworkView(QWidget):
             weight = probe.weights[c][out, into]
             source, target = probe.columns[c].title, probe.columns[c + 1].title
             text = f"weight {weight:.4g}: {source} unit {into + 1} → {target} unit {out + 1}"
+            links = self._shown_values()[0]
+            if links is not probe.weights:
+                text += f"\n{LINK_MODES[self.link_mode]}: {links[c][out, into]:.4g}"
+            text += "\nclick: check its gradient"
             QToolTip.showText(event.globalPosition().toPoint(), text, self)
         else:
             QToolTip.hideText()
@@ -345,6 +425,8 @@ class NetworkView(QWidget):
         neuron = self.neuron_at(event.position())
         if neuron is not None:
             self.neuron_clicked.emit(neuron)
+        elif (hit := self.connection_at(event.position())) is not None:
+            self.connection_clicked.emit(hit)
 
     def show_pinned(self, neuron: tuple[int, int] | None) -> None:
         self.pinned = neuron
