@@ -16,6 +16,7 @@ after `--rss-minutes` of training against after 30 seconds.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -109,14 +110,17 @@ class LiveWindow:
         self.window.set_stop(False, None)  # play for as long as measured
         self.window.resize(1400, 1000)
         self.window.show()
-        network, health, hidden = self.window.view_docks.values()
-        if views:  # every view inside the network visible at once, side by side
-            self.window.splitDockWidget(network, health, Qt.Orientation.Horizontal)
-            self.window.splitDockWidget(health, hidden, Qt.Orientation.Horizontal)
-            for dock in (network, health, hidden):
+        docks = list(self.window.view_docks.values())
+        if views:  # every view inside the network visible at once, side by side, asking for all it can
+            for first, second in itertools.pairwise(docks):
+                self.window.splitDockWidget(first, second, Qt.Orientation.Horizontal)
+            for dock in docks:
                 dock.show()
+            self.window.set_link_mode("gradient")
+            self.window.set_point_overlay("gradient")
+            self.window.backprop.check_entry(0, (0, 0))
         else:
-            for dock in (network, health, hidden):
+            for dock in docks:
                 dock.close()
         self.heatmap, self.curves = PaintCounter(self.window.boundary_plot), PaintCounter(self.window.loss_plot)
         run_events(1.0)
@@ -209,7 +213,12 @@ def main() -> int:
         print(f"the report's network: {spec.describe()}, batch {spec.batch_size}, {spec.dataset.n_train} points")
         print(
             "  views inside the network: "
-            + ("all three shown (diagram, layer health, hidden layer)" if views else "hidden")
+            + (
+                "all shown (diagram in gradient mode with a gradient check, layer health, hidden layer, backprop "
+                "step-through, loss along the step; points sized by their gradient)"
+                if views
+                else "hidden"
+            )
         )
         row("steps/s in the app / headless", f"{r['app']:,.0f} / {r['headless']:,.0f}")
         row("  ratio (median of the rounds' ratios)", f"{r['ratio']:.2f}", ">= 0.8", r["ratio"] >= 0.8)
@@ -234,7 +243,7 @@ def main() -> int:
     big = two_layers(width).replace(lr=0.001)  # a rate at which this width does not diverge
     r = measure(big, args.seconds, max(3, args.rounds // 2), views=True)
     print(f"\nthe largest network the editor accepts: {big.describe()} ({big.parameter_count():,} parameters)")
-    print("  views inside the network: all three shown")
+    print("  views inside the network: all shown")
     row("steps/s in the app / headless", f"{r['app']:,.0f} / {r['headless']:,.0f}")
     row("heatmap redraws/s", f"{r['heatmap_fps']:.1f}")
     row("GUI-thread lateness p99", f"{r['late_p99']:.1f} ms", "<= 30 ms", r["late_p99"] <= 30)

@@ -4,7 +4,9 @@
 
 Writes `screenshot.png` (the window, the network diagram below the plots), `layer-health.png`
 (8 Sigmoid layers: the gradient vanishing towards the input), `hidden-layer.png` (a hidden layer
-untangling the spiral), `your-points.png` (a painted data set), `icon.png`, and the lecture-hall
+untangling the spiral), `your-points.png` (a painted data set), `backprop-step.png` (one point
+walked back through the network, beside the diagram), `backprop-broken.png` (a forgotten
+derivative caught by the gradient check), `icon.png`, and the lecture-hall
 shots on a 1024x768 screen:
 `lecture-1024x768.png` (a lesson from the Examples menu) and `presentation.png` (F11). Runs
 offscreen on a screen of the size wanted (made with Qt's offscreen `configfile`), so it works on
@@ -136,11 +138,62 @@ def main(argv: list[str] | None = None) -> int:
     shots.append(f"your-points.png (epoch {window.last_snapshot.epoch})")
     window.close()
 
+    shots += backprop_shots(app, args, train)
     icon_pixmap(256).save(str(args.out_dir / "icon.png"))
     remembered.cleanup()
     print("saved " + ", ".join(shots) + f" and icon.png in {args.out_dir}")
     command = [sys.executable, "-m", "minidl_gui.screenshot", "--lecture", "--out-dir", str(args.out_dir)]
     return subprocess.call([*command, "--seconds", str(args.seconds)])  # another screen: another process
+
+
+def backprop_shots(app, args, train) -> list[str]:
+    """The backprop view mid-step-through beside the diagram, and a broken backprop caught by the
+    gradient check (the lessons of the same names)."""
+    from PySide6.QtCore import Qt
+
+    from minidl_gui._qt.main_window import MainWindow
+    from minidl_gui.components.lessons import LESSONS
+
+    def settle(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    shots = []
+    window = MainWindow()
+    window.resize(1560, 1100)
+    window.show()
+    window.load_lesson(next(lesson for lesson in LESSONS if lesson.view == "backpropView"))
+    docks = window.view_docks
+    window.splitDockWidget(docks["networkDock"], docks["backpropView"], Qt.Orientation.Horizontal)
+    for dock in (docks["networkDock"], docks["backpropView"]):
+        dock.show()
+        dock.raise_()
+    window.resizeDocks([docks["networkDock"]], [460], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["networkDock"], docks["backpropView"]], [560, 1000], Qt.Orientation.Horizontal)
+    train(window, args.seconds / 2)
+    settle(1.0)
+    view = window.backprop.view
+    backward = next(i for i, step in enumerate(view.steps) if step.kind == "backward" and step.stage.weight is not None)
+    view.set_step(backward + 2)  # back through the output layer and its Tanh, to the second hidden Linear
+    settle(0.5)
+    window.grab().save(str(args.out_dir / "backprop-step.png"))
+    shots.append(f"backprop-step.png (epoch {window.last_snapshot.epoch}, step {view.step_index + 1})")
+    window.close()
+
+    window = MainWindow()
+    window.resize(1560, 1100)
+    window.show()
+    window.load_lesson(next(lesson for lesson in LESSONS if lesson.expect == "broken-backprop"))
+    window.resizeDocks([window.view_docks["networkDock"]], [420], Qt.Orientation.Vertical)
+    window.backprop.check_entry(0, (1, 0))
+    train(window, args.seconds / 2)
+    settle(1.5)
+    window.grab().save(str(args.out_dir / "backprop-broken.png"))
+    shots.append(f"backprop-broken.png (epoch {window.last_snapshot.epoch})")
+    window.close()
+    return shots
 
 
 def lecture_shots(app, args, remembered) -> int:

@@ -71,6 +71,12 @@ class Lecturer:
             (1, self.copy_paste),
             (1, self.restore_defaults),
             (1, self.optimizer_or_loss),
+            (2, self.break_backprop),
+            (2, self.link_mode),
+            (3, self.step_through),
+            (1, self.pick_point),
+            (1, self.point_overlay),
+            (2, self.check_connection),
         ]
 
     def pump(self, ms: float) -> None:
@@ -208,6 +214,58 @@ class Lecturer:
             QTest.mouseClick(view, self.mouse_left(), pos=point)
         else:
             QTest.mouseMove(view, QPoint(1, 1))
+
+    # ---- backprop ---------------------------------------------------------------------------------------
+    def break_backprop(self) -> None:
+        """A mistake from Examples → Break backprop (or Correct backprop), through its menu action."""
+        actions = list(self.window.backprop.mistake_actions.values())
+        self.rng.choice(actions).trigger()
+
+    def link_mode(self) -> None:
+        combo = self.window.backprop.link_combo
+        combo.setCurrentIndex(self.rng.randrange(combo.count()))
+
+    def step_through(self) -> None:
+        """Next or Back in the backprop view, clicked (a few times), with the view in front or not."""
+        from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QPushButton
+
+        name = self.rng.choice(("backpropNext", "backpropNext", "backpropBack", "backpropBatch"))
+        button = self.window.backprop.view.findChild(QPushButton, name)
+        for _ in range(self.rng.randint(1, 4)):
+            if button.isVisible():
+                QTest.mouseClick(button, self.mouse_left())
+
+    def pick_point(self) -> None:
+        """Pick mode, then a click somewhere on the decision boundary (inside the plane or not)."""
+        from PySide6.QtTest import QTest
+        from PySide6.QtWidgets import QPushButton
+
+        pick = self.window.backprop.view.findChild(QPushButton, "backpropPick")
+        if pick.isVisible():
+            QTest.mouseClick(pick, self.mouse_left())
+        plot = self.window.boundary_plot
+        where = plot.widget_point(self.rng.uniform(-0.2, 1.2), self.rng.uniform(-0.2, 1.2)).toPoint()
+        QTest.mouseClick(plot.viewport(), self.mouse_left(), pos=where)
+
+    def point_overlay(self) -> None:
+        self.rng.choice(list(self.window.backprop.overlay_actions.values())).trigger()
+
+    def check_connection(self) -> None:
+        """Click a drawn connection of the diagram (its gradient is then checked live)."""
+        from PySide6.QtCore import QPoint
+        from PySide6.QtTest import QTest
+
+        view = self.window.network_view
+        counts = view.neuron_counts()
+        pairs = [p for p in range(len(counts) - 1) if len(view.drawn_connections(p))]
+        if not pairs or not view.isVisible():
+            return
+        pair = self.rng.choice(pairs)
+        out, into = (int(v) for v in self.rng.choice(list(view.drawn_connections(pair))))
+        left, right = view.neuron_rect(pair, into), view.neuron_rect(pair + 1, out)
+        point = QPoint(round((left.right() + right.left()) / 2), round((left.center().y() + right.center().y()) / 2))
+        QTest.mouseClick(view, self.mouse_left(), pos=point)
 
     @staticmethod
     def mouse_left():

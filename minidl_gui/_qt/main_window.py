@@ -10,7 +10,6 @@ remembers what the next launch starts from. The window never touches the trainer
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
@@ -31,10 +30,8 @@ from minidl_gui._qt.run_control import RunControl
 from minidl_gui._qt.setup_control import SetupControl
 from minidl_gui._qt.side_panel import SidePanel
 from minidl_gui._qt.snapshot_view import SnapshotView, Targets
+from minidl_gui._qt.view_docks import ViewDocks
 from minidl_gui._qt.view_menu import PLOTS, ViewMenu
-from minidl_gui._qt.widgets.health_view import HealthView
-from minidl_gui._qt.widgets.hidden_view import HiddenLayerView
-from minidl_gui._qt.widgets.network_view import NetworkView
 from minidl_gui._qt.widgets.settings_group import weakly
 from minidl_gui._qt.window_fit import LAYOUT_VERSION, SIDE_PANEL_WIDTH, WindowFit
 from minidl_gui._qt.worker import TrainingWorker
@@ -45,8 +42,6 @@ from minidl_gui.components.limits import check_live
 from minidl_gui.components.look import Look
 from minidl_gui.components.session import Session
 from minidl_gui.components.snapshot import Snapshot
-
-VIEWS = (("networkDock", "Network"), ("healthDock", "Layer health"), ("hiddenDock", "Hidden layer"))
 
 
 def _stop_worker(worker: TrainingWorker, *_) -> None:
@@ -64,7 +59,6 @@ class MainWindow(QMainWindow):
         spec = spec or window_settings.setup(settings, check_live) or LAUNCH_SPEC
         check_live(spec)
         self.session = Session(spec, check=check_live, grid_resolution=grid_resolution)
-        self._neuron_pinned: tuple[int, int] | None = None
 
         self._build_center()
         self._build_side_panel(spec)
@@ -162,26 +156,12 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)  # full height
 
     def _build_views(self) -> None:
-        """The views inside the network, each in a dock of its own (tabbed together at first)."""
-        self.network_view = NetworkView(self.boundary_plot.lut, self.change_units)
-        self.health_view = HealthView()
-        self.hidden_view = HiddenLayerView()
-        self.view_docks: dict[str, QDockWidget] = {}
-        for (name, title), widget in zip(VIEWS, (self.network_view, self.health_view, self.hidden_view)):
-            dock = QDockWidget(title)
-            dock.setObjectName(name)
-            dock.setWidget(widget)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            dock.visibilityChanged.connect(self._views_changed)
-            self.view_docks[name] = dock
-        docks = list(self.view_docks.values())
-        for first, second in itertools.pairwise(docks):
-            self.tabifyDockWidget(first, second)
-        docks[0].raise_()
-        self.resizeDocks(docks[:1], [280], Qt.Orientation.Vertical)  # the plots keep most of the height
-        self.network_view.neuron_hovered.connect(self._hover_neuron)
-        self.network_view.neuron_clicked.connect(self._click_neuron)
-        self.hidden_view.column_changed.connect(self._views_changed)
+        views = self.views = ViewDocks(
+            self, self.session, self.boundary_plot, self.central.mistake_banner, self.change_units,
+            self._remember_setup, self.request_edit, self.statusBar(),
+        )  # fmt: skip
+        self.network_view, self.health_view, self.hidden_view = views.network_view, views.health_view, views.hidden_view
+        self.view_docks, self.backprop = views.docks, views.backprop
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -228,6 +208,8 @@ class MainWindow(QMainWindow):
             action.setToolTip(lesson.caption)
             self.lesson_actions.append(action)
         examples.setToolTipsVisible(True)
+        examples.addSeparator()
+        self.backprop.build_menus(examples, self.view_menu.menu)
 
     def _build_view_menu(self) -> None:
         self.view_menu = ViewMenu(
@@ -272,6 +254,7 @@ class MainWindow(QMainWindow):
         for view in (self.health_view, self.hidden_view):
             view.apply_look(look)
         self.network_view.apply_look(look, self.boundary_plot.lut)
+        self.backprop.apply_look(look, self.boundary_plot.lut)
         for label in (self.epoch_label, self.speed_label, self.metrics_label):
             label.setStyleSheet(f"font-size: {look.pt(12)}pt; padding: 0 12px;")
         self.view_menu.show_look(look)
@@ -374,6 +357,18 @@ class MainWindow(QMainWindow):
     def load_lesson(self, lesson: Lesson) -> None:
         """A lesson's set-up (pausing at its last epoch), its caption, and the view it is about."""
         self.setup.load_lesson(lesson)
+        self.backprop.set_link_mode(lesson.link_mode)
+
+    def _remember_setup(self) -> None:
+        self.setup.remember()
+
+    def set_link_mode(self, mode: str) -> None:
+        """The diagram's links show the "weight", the last step's "gradient" ∂L/∂w, or its "update" Δw."""
+        self.backprop.set_link_mode(mode)
+
+    def set_point_overlay(self, overlay: str | None) -> None:
+        """Size the training points by their own "loss", their "gradient" norm, or not (None)."""
+        self.backprop.set_point_overlay(overlay)
 
     def _undo_enabled(self, can_undo: bool) -> None:
         self.undo_action.setEnabled(can_undo)
@@ -423,43 +418,27 @@ class MainWindow(QMainWindow):
                 self.worker.error = None
             return
         self.snapshot_view.draw(snapshot)
+        self.backprop.draw(snapshot)
         if self.run.seen(snapshot, self.worker.error):
             self.worker.error = None
 
-    # ---- inside the network ---------------------------------------------------------------------------
+    # ---- inside the network: `ViewDocks`' ----------------------------------------------------------------
     def view_visible(self, name: str) -> bool:
         """Whether a view's dock is shown and its tab in front."""
-        dock = self.view_docks[name]
-        return dock.isVisible() and dock.widget().isVisible()
-
-    def _views_changed(self, *_) -> None:
-        network, hidden = self.view_visible("networkDock"), self.view_visible("hiddenDock")
-        if not network and self._neuron_pinned is not None and self.view_docks["networkDock"].isHidden():
-            self.show_neuron(None)  # the diagram that pinned it is closed: nothing would take it back
-        self.session.want_probe(network or hidden, self.hidden_view.column() if hidden else None)
+        return self.views.view_visible(name)
 
     @property
     def pinned_neuron(self) -> tuple[int, int] | None:
         """The neuron whose map the decision-boundary plot shows until `show_neuron(None)`."""
-        return self._neuron_pinned
+        return self.views.pinned
 
     def show_neuron(self, layer_index: int | None, unit: int = 0) -> None:
         """Show a neuron's map (diagram column `layer_index`: 0 the inputs, then the hidden layers,
         the last the outputs) large in the decision-boundary plot, until `show_neuron(None)`."""
-        neuron = None if layer_index is None else (int(layer_index), int(unit))
-        self._neuron_pinned = neuron
-        self.network_view.show_pinned(neuron)
-        self.session.show_neuron(neuron)
+        self.views.show_neuron(layer_index, unit)
 
     def _unpin_neuron(self) -> None:
-        self.show_neuron(None)
-
-    def _hover_neuron(self, neuron: tuple[int, int] | None) -> None:
-        if self._neuron_pinned is None:
-            self.session.show_neuron(neuron)
-
-    def _click_neuron(self, neuron: tuple[int, int]) -> None:
-        self.show_neuron(*((None,) if neuron == self._neuron_pinned else neuron))
+        self.views.unpin()
 
     # ---- files: the File menu's (`window.files`); a session's two, documented for scripts -----------------
     @property

@@ -360,6 +360,7 @@ class Session:
             self._run = None
             return changed
         trainer = self.trainer
+        trainer.record_update = self._backprop.link_mode == "update"  # Δw kept only while it is drawn
         if self._run is None or self._run[0] is not trainer or self._run[2] != stop[1]:
             self._run = (trainer, self._accuracy_met(trainer, stop[1]), stop[1])  # a target met already: no stop
         if pace != self._last_pace:  # a new speed starts now, not after the old one's wait
@@ -460,9 +461,6 @@ class Session:
                 self._playing, self._epochs_requested, self._note = False, 0, UNTRAINABLE
             elif self._note == UNTRAINABLE:
                 self._note = ""
-
-    def steps_per_second(self) -> float:
-        return self._training.steps_per_second()
 
     def snapshot(self) -> Snapshot:
         """The state to draw, with the decision-boundary grid; called in the worker thread."""

@@ -52,6 +52,10 @@ def _tint(color: QColor, strength: float, background: QColor) -> QColor:
     return QColor.fromRgbF(*(b + strength * (c - b) for c, b in mix))
 
 
+def _same_shapes(arrays: list[np.ndarray], like: list[np.ndarray]) -> bool:
+    return len(arrays) == len(like) and all(a.shape == b.shape for a, b in zip(arrays, like))
+
+
 class NetworkView(QWidget):
     neuron_hovered = Signal(object)  # (column, unit) or None: show that neuron's map, or the boundary again
     neuron_clicked = Signal(object)  # (column, unit): keep it shown until a second click
@@ -138,10 +142,9 @@ class NetworkView(QWidget):
             waiting = "" if self.link_mode == "weight" else " (waiting for the gradients)"
             return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}; maps: each neuron's value{waiting}"
         links = picture.links if picture.links is not None else probe.weights
-        maps = picture.deltas if picture.deltas is not None and len(picture.deltas) == len(probe.maps) else probe.maps
-        shapes_fit = len(links) == len(probe.weights) and all(a.shape == b.shape for a, b in zip(links, probe.weights))
-        if not shapes_fit:
-            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}"
+        maps = picture.deltas if picture.deltas is not None else probe.maps
+        if not (_same_shapes(links, probe.weights) and _same_shapes(maps, probe.maps)):  # another network's
+            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']} (waiting for the gradients)"
         text = f"links: {LINK_MODES[self.link_mode]}; maps: δ = ∂L/∂z over the plane"
         if picture.links is None:
             text = f"links: weight w ({picture.note}); maps: δ = ∂L/∂z"
