@@ -29,12 +29,12 @@ def show(window, qtbot, dock):
 
 
 def stepped(window, qtbot, spec=SMALL, dock="networkDock"):
-    """`spec` trained one epoch, `dock` in front, and a snapshot drawn with its backprop picture."""
+    """`spec` trained one epoch, `dock` in front, and a snapshot drawn after it."""
     window.apply_spec(spec)
     show(window, qtbot, dock)
     window.step_epoch()
     qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.epoch >= 1, timeout=20000)
-    return picture_after_fence(window, qtbot)
+    return drawn_after_fence(qtbot, window)
 
 
 def picture_after_fence(window, qtbot, condition=lambda picture: True):
@@ -212,3 +212,29 @@ def test_gradients_of_another_network_shape_wait_instead_of_failing(window, qtbo
     view.set_backprop(old)
     assert view.neuron_counts() == wider.widths()
     assert "waiting for the gradients" in view.caption
+
+
+def test_a_view_behind_another_tab_asks_for_nothing(window, qtbot):
+    """Qt keeps a dock whose tab is behind another `isVisible()`: the views follow visibilityChanged."""
+    window.apply_spec(SMALL)
+    docks = window.view_docks
+    for dock in docks.values():
+        dock.show()
+    show(window, qtbot, "networkDock")
+    qtbot.waitUntil(lambda: not window.view_visible("backpropView"))
+    assert docks["backpropView"].isVisible()  # Qt's own word, which the views must not trust
+    assert window.session.want_backprop().walk is False
+    show(window, qtbot, "backpropView")
+    assert window.session.want_backprop().walk is True and not window.view_visible("networkDock")
+
+
+def test_the_walked_point_leaves_the_points_where_they_are(window, qtbot):
+    """Ringing the walked point once reused the plot's width for a pen (the points went astray)."""
+    plot = window.boundary_plot
+    qtbot.waitUntil(lambda: plot.overlay.size is not None)
+    before = plot.overlay.sceneBoundingRect()
+    plot.set_walked(np.array([0.3, 0.6]))
+    after = plot.overlay.sceneBoundingRect()
+    assert abs(after.width() - before.width()) < 1 and abs(after.height() - before.height()) < 1
+    unit = plot.getPlotItem().vb.mapViewToScene(QPointF(1.0, 1.0)) - plot.getPlotItem().vb.mapViewToScene(QPointF(0, 0))
+    assert after.width() == pytest.approx(abs(unit.x()), rel=0.1)

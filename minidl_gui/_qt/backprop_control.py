@@ -200,9 +200,10 @@ class BackpropControl(QObject):
     def views_changed(self) -> None:
         """Ask the worker for what the shown views need, and only that."""
         visible = self._view_visible
-        network = bool(visible("networkDock"))
+        network, walk = bool(visible("networkDock")), bool(visible("backpropView"))
+        self._step_changed(self.view.step if walk else None)  # the diagram's frame, while the steps are shown
         self._session.want_backprop(
-            walk=bool(visible("backpropView")),
+            walk=walk,
             link_mode=self._network.link_mode if network else "weight",
             check=self._check if network else None,
             overlay=self._overlay,
@@ -247,7 +248,8 @@ class BackpropControl(QObject):
             self._network.set_checked(("weight", column - 1, index[0], index[1]))
 
     def _step_changed(self, step) -> None:
-        self._network.set_highlight(None if step is None else step.column)
+        shown = step is not None and self._view_visible("backpropView")
+        self._network.set_highlight(step.column if shown else None)
 
     def _pick_requested(self, on: bool) -> None:
         self._boundary.set_paint_mode("pick" if on else None)

@@ -16,6 +16,7 @@ from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
 from minidl_gui._qt.widgets.health_view import HealthView
 from minidl_gui._qt.widgets.hidden_view import HiddenLayerView
 from minidl_gui._qt.widgets.network_view import NetworkView
+from minidl_gui._qt.widgets.settings_group import weakly
 from minidl_gui.components.session import Session
 
 VIEWS = (("networkDock", "Network"), ("healthDock", "Layer health"), ("hiddenDock", "Hidden layer"), *DOCKS)
@@ -66,22 +67,27 @@ class ViewDocks(QObject):
             dock.setObjectName(name)
             dock.setWidget(widget)
             window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            dock.visibilityChanged.connect(self.views_changed)
+            dock.visibilityChanged.connect(weakly(self._visibility, name, signal_args=1))
             self.docks[name] = dock
         docks = list(self.docks.values())
         for first, second in itertools.pairwise(docks):
             window.tabifyDockWidget(first, second)
         docks[0].raise_()
         window.resizeDocks(docks[:1], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self._in_front = dict.fromkeys(self.docks, False)  # as each dock's visibilityChanged last said
         self.pinned: tuple[int, int] | None = None  # the neuron whose map the decision boundary shows
         self.network_view.neuron_hovered.connect(self._hover_neuron)
         self.network_view.neuron_clicked.connect(self._click_neuron)
         self.hidden_view.column_changed.connect(self.views_changed)
 
     def view_visible(self, name: str) -> bool:
-        """Whether a view's dock is shown and its tab in front."""
-        dock = self.docks[name]
-        return dock.isVisible() and dock.widget().isVisible()
+        """Whether a view's dock is shown and its tab in front. A dock whose tab is behind another
+        stays `isVisible()` for Qt: only its `visibilityChanged` says it is out of sight."""
+        return self.docks[name].isVisible() and self._in_front[name]
+
+    def _visibility(self, name: str, visible: bool) -> None:
+        self._in_front[name] = visible
+        self.views_changed()
 
     def views_changed(self, *_) -> None:
         """Ask the worker for what the shown views need, and only that."""

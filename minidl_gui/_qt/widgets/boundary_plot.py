@@ -121,11 +121,11 @@ class Overlay(QGraphicsPixmapItem):
             for x, y in pixels(self.highlight).tolist():
                 painter.drawEllipse(QPointF(x, y), diameter, diameter)
         if self.walked is not None:  # the point on its way through the network: a bold double ring
-            x, y = pixels(self.walked.reshape(1, 2))[0].tolist()
-            for color, width, radius in (("white", 6.0, 2.2), ("#e6007e", 3.5, 2.2)):
-                painter.setPen(QPen(QColor(color), width))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawEllipse(QPointF(x, y), diameter * radius, diameter * radius)
+            centre = QPointF(*pixels(self.walked.reshape(1, 2))[0].tolist())
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for color, line in (("white", 6.0), ("#e6007e", 3.5)):  # (`width` is the plot's: not a name here)
+                painter.setPen(QPen(QColor(color), line))
+                painter.drawEllipse(centre, diameter * 2.2, diameter * 2.2)
         if self.show["boundary"]:
             boundary = "#111111" if self.look.theme == "light" else "#f0f0f0"
             painter.setPen(pen(boundary, self.look.line(3), Qt.PenStyle.DashLine))
