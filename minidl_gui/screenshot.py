@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.resize(1560, 1100)
     window.show()
-    window.resizeDocks([window.view_docks["networkDock"]], [380], Qt.Orientation.Vertical)
+    window.resizeDocks([window.view_docks["networkDock"]], [420], Qt.Orientation.Vertical)
     train(window, args.seconds)
     window.grab().save(str(args.out_dir / "screenshot.png"))
     shots.append(f"screenshot.png (epoch {window.last_snapshot.epoch})")
@@ -166,6 +166,7 @@ def backprop_shots(app, args, train) -> list[str]:
     window.show()
     window.load_lesson(next(lesson for lesson in LESSONS if lesson.view == "backpropView"))
     docks = window.view_docks
+    window.removeDockWidget(docks["backpropView"])  # out of the tabs, beside the diagram
     window.splitDockWidget(docks["networkDock"], docks["backpropView"], Qt.Orientation.Horizontal)
     for dock in (docks["networkDock"], docks["backpropView"]):
         dock.show()

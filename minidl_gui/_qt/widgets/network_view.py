@@ -240,7 +240,8 @@ class NetworkView(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Press Play or Step to look inside")
         else:
             links, shown_maps, mode_caption = self._shown_values()
-            captions.append(mode_caption)
+            if self.link_mode != "weight":  # the usual picture needs no caption
+                captions.append(mode_caption)
             for c, weights in enumerate(links):
                 weights = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)
                 shown = self._draw_connections(painter, c, weights)
