@@ -180,3 +180,16 @@ def test_the_progress_bar_writes_a_line_about_every_tenth_into_a_file(monkeypatc
     silent.update(5)
     silent.close()
     assert quiet.getvalue() == ""
+
+
+def test_a_backprop_mistake_from_the_command_line(tmp_path):
+    """`--mistake` builds the network with that wrong backward; the saved spec carries it."""
+    spec_path = tmp_path / "spec.json"
+    args = ("train", "--n-train", "300", "--n-test", "100", "--epochs", "3", "--json", "--quiet")
+    wrong = minidl(*args, "--mistake", "dw_wrong_sign", "--save-spec", str(spec_path), check=False)
+    right = json.loads(minidl(*args).stdout)
+    assert json.loads(spec_path.read_text())["mistake"] == "dw_wrong_sign"
+    assert json.loads(wrong.stdout)["status"] == "diverged" and wrong.returncode == 1  # every weight steps uphill
+    assert right["status"] == "ready" and right["epochs"] == 3
+    refused = minidl("train", "--mistake", "tanh_as_sigmoid", "--layers", "linear:4,relu", check=False)
+    assert refused.returncode != 0 and "needs a Tanh layer" in refused.stderr
