@@ -16,7 +16,6 @@ after `--rss-minutes` of training against after 30 seconds.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import statistics
@@ -112,10 +111,7 @@ class LiveWindow:
         self.window.show()
         docks = list(self.window.view_docks.values())
         if views:  # every view inside the network visible at once, side by side, asking for all it can
-            for first, second in itertools.pairwise(docks):
-                self.window.splitDockWidget(first, second, Qt.Orientation.Horizontal)
-            for dock in docks:
-                dock.show()
+            self.window.views.side_by_side()
             self.window.set_link_mode("gradient")
             self.window.set_point_overlay("gradient")
             self.window.backprop.check_entry(0, (0, 0))

@@ -166,11 +166,7 @@ def backprop_shots(app, args, train) -> list[str]:
     window.show()
     window.load_lesson(next(lesson for lesson in LESSONS if lesson.view == "backpropView"))
     docks = window.view_docks
-    window.removeDockWidget(docks["backpropView"])  # out of the tabs, beside the diagram
-    window.splitDockWidget(docks["networkDock"], docks["backpropView"], Qt.Orientation.Horizontal)
-    for dock in (docks["networkDock"], docks["backpropView"]):
-        dock.show()
-        dock.raise_()
+    window.views.side_by_side(["networkDock", "backpropView"])
     window.resizeDocks([docks["networkDock"]], [460], Qt.Orientation.Vertical)
     window.resizeDocks([docks["networkDock"], docks["backpropView"]], [560, 1000], Qt.Orientation.Horizontal)
     train(window, args.seconds / 2)

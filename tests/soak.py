@@ -19,7 +19,6 @@ exceptions (in actions and in Qt's slots), worker errors, and how the process en
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -284,20 +283,15 @@ class Lecturer:
         dock.raise_()
 
     def arrange_views(self) -> None:
-        """The three views side by side (all drawn at once), or tabbed again."""
-        from PySide6.QtCore import Qt
+        """Every view side by side (all drawn at once), or tabbed again."""
+        from PySide6.QtGui import QAction
 
         window = self.window
-        docks = list(window.view_docks.values())
-        for dock in docks:
-            dock.show()
-        if self.rng.random() < 0.5:
-            for first, second in itertools.pairwise(docks):
-                window.splitDockWidget(first, second, Qt.Orientation.Horizontal)
+        if self.rng.random() < 0.5:  # through the View menu's actions
+            window.findChild(QAction, "viewsSideBySideAction").trigger()
         else:
-            for first, second in itertools.pairwise(docks):
-                window.tabifyDockWidget(first, second)
-            self.rng.choice(docks).raise_()
+            window.findChild(QAction, "viewsTabbedAction").trigger()
+            self.rng.choice(list(window.view_docks.values())).raise_()
 
     def plots(self) -> None:
         window = self.window

@@ -62,8 +62,10 @@ def test_the_step_through_walks_the_point_and_frames_the_diagram(window, qtbot):
     assert window.network_view.highlight == step.column == 2
     shown = {label: grid.values for label, grid in view.rows()}
     assert any(np.array_equal(values, walk.stages[2].weight) for values in shown.values()), list(shown)
-    assert window.boundary_plot.overlay.walked is not None
-    np.testing.assert_array_equal(window.boundary_plot.overlay.walked, walk.point)
+    rings = window.boundary_plot.walked_rings
+    assert all(ring.isVisible() for ring in rings)
+    np.testing.assert_array_equal(window.boundary_plot.walked, walk.point)
+    assert (rings[1].pos().x(), rings[1].pos().y()) == pytest.approx(tuple(walk.point))
 
 
 def test_a_picked_point_is_the_one_walked(window, qtbot):
@@ -226,15 +228,3 @@ def test_a_view_behind_another_tab_asks_for_nothing(window, qtbot):
     assert window.session.want_backprop().walk is False
     show(window, qtbot, "backpropView")
     assert window.session.want_backprop().walk is True and not window.view_visible("networkDock")
-
-
-def test_the_walked_point_leaves_the_points_where_they_are(window, qtbot):
-    """Ringing the walked point once reused the plot's width for a pen (the points went astray)."""
-    plot = window.boundary_plot
-    qtbot.waitUntil(lambda: plot.overlay.size is not None)
-    before = plot.overlay.sceneBoundingRect()
-    plot.set_walked(np.array([0.3, 0.6]))
-    after = plot.overlay.sceneBoundingRect()
-    assert abs(after.width() - before.width()) < 1 and abs(after.height() - before.height()) < 1
-    unit = plot.getPlotItem().vb.mapViewToScene(QPointF(1.0, 1.0)) - plot.getPlotItem().vb.mapViewToScene(QPointF(0, 0))
-    assert after.width() == pytest.approx(abs(unit.x()), rel=0.1)

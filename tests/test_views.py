@@ -206,3 +206,17 @@ def test_views_hide_from_the_view_menu_and_the_layout_is_remembered(qtbot):
     assert second.view_docks["healthDock"].isVisible() or second.view_docks["hiddenDock"].isVisible()
     second.close()
     assert torch.get_num_threads() == 1
+
+
+def test_views_side_by_side_are_all_in_sight_and_tabbed_again_one(window, qtbot):
+    """View → Views side by side: every dock drawn at once (Qt's splitDockWidget would only tab them)."""
+    from PySide6.QtGui import QAction
+
+    window.resize(1400, 900)
+    window.findChild(QAction, "viewsSideBySideAction").trigger()
+    names = list(window.view_docks)
+    qtbot.waitUntil(lambda: all(window.view_visible(name) for name in names))
+    assert all(not window.view_docks[name].visibleRegion().isEmpty() for name in names)
+    window.findChild(QAction, "viewsTabbedAction").trigger()
+    qtbot.waitUntil(lambda: [window.view_visible(name) for name in names].count(True) == 1)
+    assert window.view_visible("networkDock")

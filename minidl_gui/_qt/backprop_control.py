@@ -8,6 +8,7 @@ worker computed (`Snapshot.backprop`); it computes no number itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt
@@ -41,6 +42,7 @@ from minidl_gui.components.snapshot import Snapshot
 from minidl_gui.components.weak import weak_call
 
 DOCKS = (("backpropView", "Backprop"), ("stepLossDock", "Loss along the step"))
+SIZES_INTERVAL = 1.5  # seconds between two redraws of the points sized by their loss, while training
 OVERLAY_NAMES = {None: "none", "loss": "loss", "gradient": "gradient"}  # action names: overlay_<name>
 
 
@@ -83,6 +85,8 @@ class BackpropControl(QObject):
         self.step_loss_plot = StepLossPlot()
         self._check: tuple[int, tuple] | None = None  # (Linear module, index): the entry last clicked
         self._drawn = None
+        self._sized_at = 0.0  # when the points were last sized by their loss or gradient...
+        self._sized_from = None  # ...and from which picture
         self._mistake_shown = NO_MISTAKE
         self.network_panel = self._build_network_panel()
         network.connection_clicked.connect(self._connection_clicked)
@@ -183,6 +187,7 @@ class BackpropControl(QObject):
             with signals_blocked(actions[overlay]):
                 actions[overlay].setChecked(True)
         self._boundary.show_points_by(POINT_OVERLAYS[overlay] if overlay else None)
+        self._sized_at, self._sized_from = 0.0, None  # the next picture sizes them
         if overlay is None:
             self._boundary.set_point_weights(None)
         self.views_changed()
@@ -272,6 +277,7 @@ class BackpropControl(QObject):
         """What the shown backprop views need of this snapshot; the mistake's banner."""
         self._show_mistake(snapshot.spec.mistake)
         picture = snapshot.backprop
+        self._size_points(picture, snapshot.playing)
         if picture is self._drawn:
             return
         self._drawn = picture
@@ -291,7 +297,15 @@ class BackpropControl(QObject):
         self._boundary.set_walked(picture.walk.point if picture.walk is not None else None)
         if visible("stepLossDock"):
             self.step_loss_plot.set_data(picture.step_loss)
-        if self._overlay is not None:
+
+    def _size_points(self, picture, playing: bool) -> None:
+        """The training points sized by the picture's values: redrawing every point is the costly
+        part, so while training at most every SIZES_INTERVAL; paused, the latest at once."""
+        if self._overlay is None or picture is None or picture is self._sized_from:
+            return
+        now = time.monotonic()
+        if not playing or now - self._sized_at >= SIZES_INTERVAL:
+            self._sized_at, self._sized_from = now, picture
             self._boundary.set_point_weights(picture.point_values)
 
     def _show_mistake(self, mistake: str) -> None:

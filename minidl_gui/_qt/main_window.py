@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         examples.setToolTipsVisible(True)
         examples.addSeparator()
         self.backprop.build_menus(examples, self.view_menu.menu)
+        self.views.build_menu(self.view_menu.menu)
 
     def _build_view_menu(self) -> None:
         self.view_menu = ViewMenu(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStatusBar
 
+from minidl_gui._qt.actions import add_action
 from minidl_gui._qt.backprop_control import DOCKS, BackpropControl
 from minidl_gui._qt.widgets.banner import Banner
 from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
@@ -79,6 +80,30 @@ class ViewDocks(QObject):
         self.network_view.neuron_hovered.connect(self._hover_neuron)
         self.network_view.neuron_clicked.connect(self._click_neuron)
         self.hidden_view.column_changed.connect(self.views_changed)
+
+    def side_by_side(self, names: list[str] | None = None) -> None:
+        """These docks (all by default) shown side by side below the plots, each in sight at once.
+        (`splitDockWidget` on docks tabbed together only adds another tab, as Qt documents.)"""
+        window, docks = self.parent(), [self.docks[name] for name in (names or self.docks)]  # (no reference kept)
+        for dock in docks:
+            window.removeDockWidget(dock)
+        for dock in docks:
+            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock, Qt.Orientation.Horizontal)
+            dock.show()
+
+    def tabbed(self) -> None:
+        """Every dock shown, tabbed together below the plots, the diagram in front."""
+        window, docks = self.parent(), list(self.docks.values())
+        for dock in docks:
+            dock.show()
+        for first, second in itertools.pairwise(docks):
+            window.tabifyDockWidget(first, second)
+        docks[0].raise_()
+
+    def build_menu(self, menu) -> None:
+        """*View → Views side by side* and *View → Views as tabs*."""
+        add_action(menu, "viewsSideBySideAction", "Views side &by side", weakly(self.side_by_side))
+        add_action(menu, "viewsTabbedAction", "Views as &tabs", weakly(self.tabbed))
 
     def view_visible(self, name: str) -> bool:
         """Whether a view's dock is shown and its tab in front. A dock whose tab is behind another

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsPixmapItem
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPixmapItem
 
 from minidl.registry import DATASETS
 from minidl_gui._qt.widgets.plot_style import StillPlot, cache, pen, style_plot
@@ -57,13 +57,37 @@ class Overlay(QGraphicsPixmapItem):
         self.setZValue(10)
         self.look = Look()
         self.highlight = np.zeros((0, 2))  # points to ring (the minibatch of the last step, in slow motion)
-        self.walked: np.ndarray | None = None  # the point the backprop view walks through the network
         self.train_weights: list[np.ndarray] | None = None  # per class, in [0, 1]: a point's size (its loss...)
         self.train: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES  # per class
         self.test: list[np.ndarray] = [np.zeros((0, 2))] * CLASSES
         self.boundary: list[np.ndarray] = []  # curves, (n, 2)
         self.show = {"train": True, "test": True, "boundary": True}
         self.size: tuple[int, int, float] | None = None  # plot width, height (pixels), pixel ratio
+        self._rings: tuple[tuple, QImage] | None = None  # the test points' layer and what it was drawn for
+
+    def _test_rings(self, like: QImage, pixels, diameter: float) -> QImage:
+        """The test points as rings (a dot with its middle punched out), drawn again only when the
+        points, the size or the look change: a training point's new size redraws the dots alone."""
+        key = (self.size, self.look, like.size().toTuple())
+        kept = self._rings
+        if kept is not None and kept[0][1:] == key and all(a is b for a, b in zip(kept[0][0], self.test)):
+            return kept[1]  # the same arrays (held by the key, so never another's reused id) and the same look
+        rings = QImage(like.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        rings.setDevicePixelRatio(like.devicePixelRatio())
+        rings.fill(Qt.GlobalColor.transparent)
+        ring_painter = QPainter(rings)
+        ring_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for color, points in zip(self.look.classes, self.test):
+            polygon = _polygon(pixels(points))
+            ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            ring_painter.setPen(_dot(color, diameter + 1.0))
+            ring_painter.drawPoints(polygon)
+            ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOut)
+            ring_painter.setPen(_dot("black", diameter - 3.0))
+            ring_painter.drawPoints(polygon)
+        ring_painter.end()
+        self._rings = ((tuple(self.test), *key), rings)
+        return rings
 
     def render(self) -> None:
         if self.size is None:
@@ -99,33 +123,13 @@ class Overlay(QGraphicsPixmapItem):
                     painter.drawPoints(polygon)
                     painter.setPen(_dot(color, diameter * scale))
                     painter.drawPoints(polygon)
-        if self.show["test"]:  # rings, drawn on a layer of their own: a dot with its middle punched out
-            rings = QImage(image.size(), QImage.Format.Format_ARGB32_Premultiplied)
-            rings.setDevicePixelRatio(ratio)
-            rings.fill(Qt.GlobalColor.transparent)
-            ring_painter = QPainter(rings)
-            ring_painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            for color, points in zip(self.look.classes, self.test):
-                polygon = _polygon(pixels(points))
-                ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
-                ring_painter.setPen(_dot(color, diameter + 1.0))
-                ring_painter.drawPoints(polygon)
-                ring_painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOut)
-                ring_painter.setPen(_dot("black", diameter - 3.0))
-                ring_painter.drawPoints(polygon)
-            ring_painter.end()
-            painter.drawImage(0, 0, rings)
+        if self.show["test"]:  # rings, on a layer of their own, kept while the test points stay
+            painter.drawImage(0, 0, self._test_rings(image, pixels, diameter))
         if len(self.highlight):  # a ring around each point of the minibatch just used
             painter.setPen(QPen(QColor("#ffb000"), 2.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             for x, y in pixels(self.highlight).tolist():
                 painter.drawEllipse(QPointF(x, y), diameter, diameter)
-        if self.walked is not None:  # the point on its way through the network: a bold double ring
-            centre = QPointF(*pixels(self.walked.reshape(1, 2))[0].tolist())
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            for color, line in (("white", 6.0), ("#e6007e", 3.5)):  # (`width` is the plot's: not a name here)
-                painter.setPen(QPen(QColor(color), line))
-                painter.drawEllipse(centre, diameter * 2.2, diameter * 2.2)
         if self.show["boundary"]:
             boundary = "#111111" if self.look.theme == "light" else "#f0f0f0"
             painter.setPen(pen(boundary, self.look.line(3), Qt.PenStyle.DashLine))
@@ -180,6 +184,8 @@ class BoundaryPlot(StillPlot):
         self._title = None
         self.overlay = Overlay()
         plot.addItem(self.overlay, ignoreBounds=True)
+        self.walked: np.ndarray | None = None  # the point the backprop view walks through the network
+        self.walked_rings = [self._ring(color, width) for color, width in (("white", 6.0), ("#e6007e", 3.5))]
         self._dataset: str | None = None
         self._render_pending = False
         self._style()
@@ -337,14 +343,28 @@ class BoundaryPlot(StillPlot):
             self.overlay.train_weights = [np.asarray(weights)[labels == label] for label in range(CLASSES)]
         self.overlay.render()
 
+    def _ring(self, color: str, width: float) -> QGraphicsEllipseItem:
+        """A ring of fixed pixel size over a data point: a Qt item moved, never the points redrawn."""
+        radius = 2.2 * MARKER
+        ring = QGraphicsEllipseItem(-radius, -radius, 2 * radius, 2 * radius)
+        ring.setPen(QPen(QColor(color), width))
+        ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        ring.setZValue(11)
+        ring.hide()
+        self.getPlotItem().addItem(ring, ignoreBounds=True)
+        return ring
+
     def set_walked(self, point: np.ndarray | None) -> None:
         """Mark the point the backprop view walks through the network (None: no mark)."""
-        same = (point is None and self.overlay.walked is None) or (
-            point is not None and self.overlay.walked is not None and np.array_equal(point, self.overlay.walked)
-        )
-        if not same:
-            self.overlay.walked = None if point is None else np.asarray(point, dtype=float)
-            self.overlay.render()
+        if point is None:
+            self.walked = None
+            for ring in self.walked_rings:
+                ring.hide()
+            return
+        self.walked = np.asarray(point, dtype=float)
+        for ring in self.walked_rings:
+            ring.setPos(float(self.walked[0]), float(self.walked[1]))
+            ring.show()
 
     def _schedule_render(self, *_) -> None:
         if not self._render_pending:  # resizing emits many signals: draw once, after them

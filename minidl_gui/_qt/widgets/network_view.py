@@ -79,7 +79,8 @@ class NetworkView(QWidget):
         self._hovered: tuple[int, int] | None = None
         self.pinned: tuple[int, int] | None = None
         self._buttons: list[tuple[QToolButton, QToolButton]] = []
-        self.caption = ""
+        self._caption = ""
+        self._dirty = True  # the picture is drawn again at the next paint (or when asked for)
         self.problem = ""  # why the last look inside could not be computed (training goes on)
         self.look = Look()
         self._step = 1.0  # pixels between two columns
@@ -94,7 +95,7 @@ class NetworkView(QWidget):
         self.look, self._lut = look, lut
         # a weight's sign in the colormap's own ends (red/blue, or blue/yellow when colour-blind safe)
         self._signs = {True: QColor(*(int(v) for v in lut[235][:3])), False: QColor(*(int(v) for v in lut[20][:3]))}
-        self._render()
+        self._invalidate()
         self.update()
 
     # ---- data --------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ class NetworkView(QWidget):
         self.probe, self.spec = probe, spec
         if shape_changed:
             self._make_buttons()
-        self._render()
+        self._invalidate()
         self.update()
 
     def set_link_mode(self, mode: str) -> None:
@@ -113,7 +114,7 @@ class NetworkView(QWidget):
         of the last step, and δ), or "update" (the last Δw, and δ)."""
         if mode != self.link_mode:
             self.link_mode = mode
-            self._render()
+            self._invalidate()
             self.update()
 
     def set_backprop(self, picture: BackpropPicture | None) -> None:
@@ -121,7 +122,7 @@ class NetworkView(QWidget):
         if picture is not self.backprop:
             self.backprop = picture
             if self.link_mode != "weight":
-                self._render()
+                self._invalidate()
                 self.update()
 
     def set_highlight(self, column: int | None) -> None:
@@ -182,7 +183,7 @@ class NetworkView(QWidget):
 
     # ---- geometry and drawing ----------------------------------------------------------------------
     def resizeEvent(self, event) -> None:
-        self._render()
+        self._invalidate()
         super().resizeEvent(event)
 
     def _layout(self) -> None:
@@ -212,7 +213,25 @@ class NetworkView(QWidget):
             minus.setGeometry(int(center - button - 1), line + 2, button, button)
             plus.setGeometry(int(center + 1), line + 2, button, button)
 
+    def _invalidate(self) -> None:
+        """Lay out now (the pointer and the buttons need it), draw at the next paint: a new look
+        inside and its gradients arriving together are drawn once."""
+        self._layout()
+        self._dirty = True
+        self.update()
+
+    def _fresh(self) -> None:
+        if self._dirty:
+            self._render()
+
+    @property
+    def caption(self) -> str:
+        """What the diagram says under it (the link mode, connections left out)."""
+        self._fresh()
+        return self._caption
+
     def _render(self) -> None:
+        self._dirty = False
         self._layout()
         if self.width() < 2 or self.height() < 2:
             return
@@ -275,14 +294,14 @@ class NetworkView(QWidget):
                     for level in np.unique(levels):
                         painter.setPen(_dot(QColor(*(int(c) for c in self._lut[level][:3])), diameter))
                         painter.drawPoints(_polygon(centres[levels == level]))
-        self.caption = "; ".join(captions)
-        if self.caption:
+        self._caption = "; ".join(captions)
+        if self._caption:
             painter.setPen(QColor(self.look.text))
             line = self.fontMetrics().height()
             painter.drawText(
                 QRectF(4, self.height() - line - 2, self.width() - 8, line),
                 Qt.AlignmentFlag.AlignLeft,
-                self.caption,
+                self._caption,
             )
 
     def _draw_connections(self, painter: QPainter, c: int, weights: np.ndarray) -> int:
@@ -329,6 +348,7 @@ class NetworkView(QWidget):
             self.update()
 
     def paintEvent(self, event) -> None:
+        self._fresh()
         painter = QPainter(self)
         if self._pixmap is not None:
             painter.drawPixmap(0, 0, self._pixmap)
@@ -377,6 +397,7 @@ class NetworkView(QWidget):
 
     def connection_at(self, point: QPointF) -> tuple[int, int, int] | None:
         """(pair, out, in) of the connection within 3 pixels of `point`, or None."""
+        self._fresh()
         best, found = 3.0, None
         for c, (segments, indices) in enumerate(self._lines):
             if not len(segments) or not segments[0, 0] <= point.x() <= segments[0, 2]:
@@ -438,6 +459,7 @@ class NetworkView(QWidget):
 
     def connection_count(self, pair: int) -> int:
         """Connections drawn between column `pair` and the next (for tests)."""
+        self._fresh()
         return len(self._lines[pair][0]) if pair < len(self._lines) else 0
 
     def neuron_rect(self, column: int, unit: int) -> QRectF:
@@ -446,10 +468,12 @@ class NetworkView(QWidget):
 
     def drawn_connections(self, pair: int) -> np.ndarray:
         """The connections drawn between column `pair` and the next, `(k, 2)` (out unit, in unit)."""
+        self._fresh()
         return self._lines[pair][1].copy() if pair < len(self._lines) else np.zeros((0, 2), dtype=int)
 
     def picture(self) -> QImage | None:
         """The diagram as last rendered (hover rings and the pinned neuron's frame aside)."""
+        self._fresh()
         return self._pixmap.toImage() if self._pixmap is not None else None
 
     def unit_buttons(self) -> list[QToolButton]:
