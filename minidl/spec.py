@@ -271,8 +271,11 @@ class Spec:
             optimizer=OptimizerSpec.from_dict(raw.get("optimizer", {})),
             **{k: _check(k, raw.get(k, getattr(d, k))) for k in cls.KEYS if k not in cls.PARTS},
         )
-        if spec.mistake != NO_MISTAKE and not MISTAKES[spec.mistake].fits(spec.layer_classes()):
-            raise SpecError(f"mistake: {MISTAKES[spec.mistake].unfit()}, and this one has none")
+        mistake = MISTAKES.get(spec.mistake)
+        if mistake is not None and not mistake.fits(spec.layer_classes()):
+            raise SpecError(f"mistake: {mistake.unfit()}, and this one has none")
+        if mistake is not None and mistake.loss not in (None, spec.loss):
+            raise SpecError(f"mistake: {mistake.title} belongs to the {mistake.loss} loss, not {spec.loss}")
         return spec
 
     def to_dict(self) -> dict[str, Any]:

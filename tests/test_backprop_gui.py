@@ -228,3 +228,62 @@ def test_a_view_behind_another_tab_asks_for_nothing(window, qtbot):
     assert window.session.want_backprop().walk is False
     show(window, qtbot, "backpropView")
     assert window.session.want_backprop().walk is True and not window.view_visible("networkDock")
+
+
+def test_ctrl_z_after_a_lesson_that_differs_only_in_lr_rebuilds(window, qtbot):
+    """Only a live edit (a mistake put in) is undone live: a lesson's replacement is rebuilt."""
+    (lesson,) = [x for x in LESSONS if x.expect == "overshoots"]
+    window.load_lesson(lesson)
+    window.step_epoch()
+    qtbot.waitUntil(lambda: window.last_snapshot.status == "diverged", timeout=20000)
+    window.undo_action.trigger()
+    snapshot = drawn_after_fence(qtbot, window)
+    assert snapshot.status == "ready" and snapshot.steps == 0
+    assert snapshot.spec.optimizer.lr == window.session.spec.optimizer.lr != lesson.spec.optimizer.lr
+
+
+def test_a_refused_mistake_leaves_the_menu_and_the_undo_as_they_were(window, qtbot):
+    relu = SMALL.replace(layers=[{"type": "linear", "units": 4}, {"type": "relu"}])
+    stepped(window, qtbot, spec=relu)
+    can_undo = window.undo_action.isEnabled()
+    window.backprop.mistake_actions["tanh_as_sigmoid"].trigger()
+    assert window.backprop.mistake_actions["none"].isChecked()
+    assert window.undo_action.isEnabled() == can_undo and window.session.spec.mistake == "none"
+    assert "Tanh" in window.statusBar().currentMessage()
+
+
+def test_a_mistake_on_a_diverged_network_is_taken_out_by_starting_again():
+    from minidl_gui.components.session import Session
+
+    session = Session(SMALL.replace(mistake="dw_wrong_sign"))
+    session.play()
+    while session.playing:
+        session.advance(0.05)
+    assert session.trainer.diverged
+    session.edit(mistake="none")
+    session.advance(0.0)
+    assert not session.trainer.diverged and session.trainer.steps == 0
+    assert session.snapshot().spec.mistake == "none"
+
+
+def test_the_walk_follows_new_points_while_paused():
+    from minidl_gui.components.session import Session
+
+    session = Session(SMALL)
+    session.want_backprop(walk=True)
+    session.step_epoch()
+    while session.playing:
+        session.advance(0.05)
+    first = session.snapshot().backprop.walk
+    moved = np.full((5, 2), 0.9), np.array([1, 1, 0, 0, 1]), np.full((3, 2), 0.1), np.array([0, 1, 0])
+    session.restore_points(moved)
+    session.advance(0.0)
+    walk = session.snapshot().backprop.walk
+    assert walk is not first and np.allclose(walk.point, 0.9)
+
+
+def test_mse_factor_2_belongs_to_mse():
+    from minidl.params import SpecError
+
+    with pytest.raises(SpecError, match="mse"):
+        SMALL.replace(loss="cross_entropy", mistake="mse_factor_2")

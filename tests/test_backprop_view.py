@@ -327,3 +327,14 @@ def test_a_diverging_step_is_said_not_drawn(qtbot):
     assert len(plot.curve.getData()[0] if plot.curve.getData()[0] is not None else []) == 0
     assert not plot.lr_line.isVisible() and plot.note != DIVERGES
     qtbot.waitExposed(plot)
+
+
+def test_a_heat_grid_of_many_rows_stays_within_its_height(qtbot):
+    from minidl_gui._qt.widgets.value_grid import HEAT_HEIGHT, ValueGrid
+
+    grid = ValueGrid()
+    qtbot.addWidget(grid)
+    grid.set_values(np.linspace(-1, 1, 600 * 600).reshape(600, 600), "W")
+    assert not grid.writes_numbers and grid.sizeHint().height() <= HEAT_HEIGHT + 1
+    grid.resize(700, grid.sizeHint().height())
+    assert grid.grab().width() == 700  # painted as one image: every cell, however many

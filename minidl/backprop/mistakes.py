@@ -98,8 +98,10 @@ def _not_zeroed(self: Linear, g: Tensor) -> Tensor:
     fresh_w, fresh_b = g.t().mm(x), g.sum(0)
     before_w, before_b = self._total_weight, self._total_bias
     # this step's gradient added to all the earlier ones (new tensors: a trace can put them back)
-    total_w = self._total_weight = fresh_w if before_w is None else before_w.to(fresh_w.dtype) + fresh_w
-    total_b = self._total_bias = fresh_b if before_b is None else before_b.to(fresh_b.dtype) + fresh_b
+    total_w = self._total_weight = (
+        fresh_w if before_w is None else before_w.to(fresh_w) + fresh_w
+    )  # (its dtype, device)
+    total_b = self._total_bias = fresh_b if before_b is None else before_b.to(fresh_b) + fresh_b
     dx = _linear_backward(self, g, lambda m, g, x: total_w, bias=False)
     if self.grad_bias is not None:
         self.grad_bias.add_(total_b)
@@ -136,6 +138,7 @@ class Mistake:
     methods: dict  # what the mistaken subclass overrides
     needs: str  # what a network must have for it, said when it has none
     extra: tuple[str, ...] = ()  # attributes the mistake keeps on a module (its own caches)
+    loss: str | None = None  # the loss (a name of minidl.registry.LOSSES) it belongs to, if only one
 
     def mistaken_class(self, cls: type) -> type:
         """The subclass of `cls` with this mistake (one per class, made once)."""
@@ -234,7 +237,8 @@ MISTAKES: dict[str, Mistake] = {
             "grad_not_zeroed",
             "Gradients not zeroed between steps",
             "Each step's gradient is added to all the earlier ones (zero_grad forgotten): the steps grow "
-            "with every minibatch and keep pushing in old directions, until training blows up.",
+            "with every minibatch and keep pushing in old directions, until training blows up. (The first "
+            "step after it is put in is still right: the gradient check fails from the second on.)",
             _of(Linear),
             {"backward": _not_zeroed},
             "a Linear layer",
@@ -243,11 +247,12 @@ MISTAKES: dict[str, Mistake] = {
         Mistake(
             "mse_factor_2",
             "MSE's factor 2 dropped",
-            "The loss's gradient taken as x − t instead of 2(x − t): every gradient is half of what it "
+            "MSE's gradient taken as x − t instead of 2(x − t): every gradient is half of what it "
             "should be, so training is right in direction but runs at half the learning rate.",
             _last_linear,
             {"backward": _halved},
             "a Linear layer",
+            loss="mse",
         ),
     )
 }

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QPushButton,
     QSizePolicy,
     QStatusBar,
     QVBoxLayout,
@@ -26,12 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from minidl.backprop import MISTAKES
+from minidl.nn.linear import Linear
+from minidl.params import SpecError
 from minidl.spec import NO_MISTAKE
 from minidl_gui._qt.actions import add_action
 from minidl_gui._qt.widgets.backprop_view import BackpropView
 from minidl_gui._qt.widgets.banner import Banner
 from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
 from minidl_gui._qt.widgets.network_view import NetworkView
+from minidl_gui._qt.widgets.paint_tools import PaintTools
 from minidl_gui._qt.widgets.quiet import signals_blocked
 from minidl_gui._qt.widgets.settings_group import weakly
 from minidl_gui._qt.widgets.step_loss_plot import StepLossPlot
@@ -69,14 +71,15 @@ class BackpropControl(QObject):
         session: Session,
         network: NetworkView,
         boundary: BoundaryPlot,
+        paint_tools: PaintTools,
         mistake_banner: Banner,
-        remember: Callable[[], None],
+        remember: Callable[[bool], None],
         request_edit: Callable[..., str],
         view_visible: Callable[[str], bool],
         status: QStatusBar,
     ) -> None:
-        """`remember()` (keep the set-up for Ctrl+Z), `request_edit(**changes)` and `view_visible(dock)`
-        are the window's (held weakly)."""
+        """`remember(live)` (keep the set-up for Ctrl+Z), `request_edit(**changes)` and `view_visible(dock)`
+        are the window's (held weakly); the pick mode takes the plot from the `paint_tools`."""
         super().__init__(window)
         self._session, self._network, self._boundary, self._banner = session, network, boundary, mistake_banner
         self._remember, self._request_edit = weak_call(remember), weak_call(request_edit)
@@ -95,6 +98,8 @@ class BackpropControl(QObject):
         self.view.pick_requested.connect(self._pick_requested)
         self.view.batch_requested.connect(self._batch_requested)
         boundary.picked.connect(self._picked)
+        self._paint_tools = paint_tools
+        paint_tools.mode_changed.connect(self._paint_mode_changed)
 
     def _build_network_panel(self) -> QWidget:
         """The diagram with its link-mode choice and the gradient check under it."""
@@ -156,16 +161,25 @@ class BackpropControl(QObject):
     # ---- requests -------------------------------------------------------------------------------------
     def break_backprop(self, name: str) -> str:
         """Put a mistake of `MISTAKES` into the network being trained (NO_MISTAKE: repair it); the
-        weights go on; Ctrl+Z takes it back. '' if done, else why not."""
-        if name == self._session.spec.mistake:
+        weights go on; Ctrl+Z takes it back. '' if done, else why not (and nothing changed)."""
+        spec = self._session.spec
+        if name == spec.mistake:
             return ""
-        self._remember()
+        try:
+            broken = spec.replace(mistake=name)  # refused here (a network it does not fit) before anything is kept
+        except SpecError as error:
+            self._status(str(error), 8000)
+            self._mistake_shown = None  # the menu's check goes back to the mistake that is in
+            self._show_mistake(spec.mistake)
+            return str(error)
+        self._remember(True)
         problem = self._request_edit(mistake=name) or ""
         if problem:
             self._status(problem, 8000)
         elif name != NO_MISTAKE and self._check is None:  # show the mismatch at once, on an entry it concerns
-            index = ("bias", 0) if name == "no_bias_gradient" else (1, 0)
-            self.check_entry(0, index)
+            first = next(i for i, cls in enumerate(broken.layer_classes()) if cls is Linear)
+            outputs = broken.widths()[1]
+            self.check_entry(first, ("bias", 0) if name == "no_bias_gradient" else (min(1, outputs - 1), 0))
         return problem
 
     def set_link_mode(self, mode: str) -> None:
@@ -257,16 +271,19 @@ class BackpropControl(QObject):
         self._network.set_highlight(step.column if shown else None)
 
     def _pick_requested(self, on: bool) -> None:
-        self._boundary.set_paint_mode("pick" if on else None)
+        if on:
+            self._paint_tools.set_mode(None)  # painting and picking take turns on the plot
+        self._boundary.set_paint_mode("pick" if on else self._paint_tools.mode())
         if on:
             self._status("Click a training point in the decision boundary to walk it through the network", 6000)
 
+    def _paint_mode_changed(self, mode: str | None) -> None:
+        if mode is not None:  # painting or erasing now: picking is over
+            self.view.set_picking(False)
+
     def _picked(self, x: float, y: float) -> None:
         self._boundary.set_paint_mode(None)
-        pick = self.view.findChild(QPushButton, "backpropPick")
-        if pick is not None:
-            with signals_blocked(pick):
-                pick.setChecked(False)
+        self.view.set_picking(False)
         self._session.want_backprop(point=(x, y))
 
     def _batch_requested(self) -> None:

@@ -157,8 +157,8 @@ class MainWindow(QMainWindow):
 
     def _build_views(self) -> None:
         views = self.views = ViewDocks(
-            self, self.session, self.boundary_plot, self.central.mistake_banner, self.change_units,
-            self._remember_setup, self.request_edit, self.statusBar(),
+            self, self.session, self.boundary_plot, self.paint_tools, self.central.mistake_banner,
+            self.change_units, self._remember_setup, self.request_edit, self.statusBar(),
         )  # fmt: skip
         self.network_view, self.health_view, self.hidden_view = views.network_view, views.health_view, views.hidden_view
         self.view_docks, self.backprop = views.docks, views.backprop
@@ -360,8 +360,8 @@ class MainWindow(QMainWindow):
         self.setup.load_lesson(lesson)
         self.backprop.set_link_mode(lesson.link_mode)
 
-    def _remember_setup(self) -> None:
-        self.setup.remember()
+    def _remember_setup(self, live: bool = False) -> None:
+        self.setup.remember(live)
 
     def set_link_mode(self, mode: str) -> None:
         """The diagram's links show the "weight", the last step's "gradient" ∂L/∂w, or its "update" Δw."""

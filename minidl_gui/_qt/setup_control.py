@@ -97,9 +97,9 @@ class SetupControl(QObject):
         self.show_caption(lesson)
         self._undo_enabled(self.setups.can_undo)
 
-    def remember(self) -> None:
-        """Keep the set-up on screen for Ctrl+Z, before something replaces it."""
-        self.setups.remember()
+    def remember(self, live: bool = False) -> None:
+        """Keep the set-up on screen for Ctrl+Z, before something replaces it (`live`: by a live edit)."""
+        self.setups.remember(live)
         self._undo_enabled(True)
 
     def undo(self) -> bool:

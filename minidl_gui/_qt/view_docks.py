@@ -17,6 +17,7 @@ from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
 from minidl_gui._qt.widgets.health_view import HealthView
 from minidl_gui._qt.widgets.hidden_view import HiddenLayerView
 from minidl_gui._qt.widgets.network_view import NetworkView
+from minidl_gui._qt.widgets.paint_tools import PaintTools
 from minidl_gui._qt.widgets.settings_group import weakly
 from minidl_gui.components.session import Session
 
@@ -32,6 +33,7 @@ class ViewDocks(QObject):
         window: QMainWindow,
         session: Session,
         boundary: BoundaryPlot,
+        paint_tools: PaintTools,
         mistake_banner: Banner,
         change_units: Callable[[int, int], str],
         remember: Callable[[], None],
@@ -49,6 +51,7 @@ class ViewDocks(QObject):
             session,
             self.network_view,
             boundary,
+            paint_tools,
             mistake_banner,
             remember,
             request_edit,

@@ -27,7 +27,7 @@ LINK_MODES = {"weight": "weight w", "gradient": "gradient ∂L/∂w of the last 
 POINT_OVERLAYS = {None: "none", "loss": "each point's loss", "gradient": "each point's gradient norm ‖∂Lₙ/∂θ‖"}
 BACKPROP_SHARE = 0.05  # the backprop views may take at most this share of the worker's time...
 BACKPROP_INTERVAL = 0.5  # ...and are renewed at most this often while training
-STEP_LOSS_SAMPLES = 41  # η values along the step
+STEP_LOSS_SAMPLES = 25  # η values along the step (each one pass over the training points)
 STEP_LOSS_REACH = 4.0  # η from 0 to this many times the current learning rate
 NUMBERS_UP_TO = 8  # units a layer may have for its values to be written as numbers
 
@@ -94,6 +94,7 @@ class Walk:
     grad_prediction: np.ndarray
     lr: float
     optimizer: str
+    plain_step: bool  # the optimizer's step is w − lr·dw (SGD without momentum or weight decay)
     mistake: str  # NO_MISTAKE or a name of MISTAKES
 
     def steps(self) -> list[Step]:
@@ -157,7 +158,12 @@ class BackpropPicture:
 
 
 def _numpy(t: Tensor | None) -> np.ndarray | None:
-    return None if t is None else t.detach().double().cpu().numpy().copy()
+    """A read-only copy: a picture is shared by the snapshots that carry it, and read only."""
+    if t is None:
+        return None
+    array = t.detach().double().cpu().numpy().copy()
+    array.setflags(write=False)
+    return array
 
 
 def _column_of(cols: list[Column], module: int) -> int:
@@ -184,14 +190,17 @@ class BackpropMaker:
         self._made: tuple | None = None  # (trainer, steps, key, made_at, picture)
         self._seconds = 0.0
 
-    def make(self, trainer: Trainer, spec: Spec, wanted: BackpropWanted, playing: bool) -> BackpropPicture | None:
-        trainer.record_update = wanted.link_mode == "update"
+    def make(
+        self, trainer: Trainer, spec: Spec, wanted: BackpropWanted, playing: bool, data_version: int = 0
+    ) -> BackpropPicture | None:
+        """The picture of what `wanted` asks; `data_version` changes with the points trained on."""
         if not wanted.any:
+            self._made = None  # nothing kept of a trainer the views no longer look at
             return None
         now = time.perf_counter()
         made = self._made
         interval = max(BACKPROP_INTERVAL, self._seconds / BACKPROP_SHARE)
-        key = (wanted, spec.mistake, trainer.lr)  # a mistake or a learning rate changes every number
+        key = (wanted, spec.mistake, trainer.lr, data_version)  # each changes every number
         same = made is not None and made[0] is trainer and made[2] == key
         if same and (made[1] == trainer.steps or (playing and now - made[3] < interval)):
             return made[4]
@@ -205,7 +214,8 @@ class BackpropMaker:
         notes = []
         finite = all(bool(torch.isfinite(p).all()) for p, _ in trainer.model.param())
         if not finite:
-            return BackpropPicture(trainer.steps, note="The weights are not finite (diverged): reset to see backprop")
+            note = "The weights are not finite (diverged): reset to see backprop"
+            return BackpropPicture(trainer.steps, link_mode=wanted.link_mode, note=note)
         links = deltas = None
         if wanted.link_mode != "weight":
             links = self._links(trainer, wanted.link_mode)
@@ -280,6 +290,9 @@ class BackpropMaker:
             grad_prediction=_numpy(records.grad_prediction)[0],
             lr=lr,
             optimizer=spec.optimizer.type,
+            plain_step=spec.optimizer.type == "sgd"
+            and not spec.optimizer.get("momentum", 0.0)
+            and not spec.optimizer.get("weight_decay", 0.0),
             mistake=spec.mistake,
         )
 

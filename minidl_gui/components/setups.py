@@ -32,6 +32,7 @@ class Setup:
     spec: Spec
     lesson: Lesson | None
     points: tuple[np.ndarray, ...] | None  # painted or imported points, if any
+    live: bool = False  # what replaced it was a live edit (a backprop mistake): an undo is live too
 
 
 class Setups:
@@ -47,9 +48,10 @@ class Setups:
     def can_undo(self) -> bool:
         return bool(self._undo)
 
-    def remember(self) -> None:
-        """Keep the set-up on screen for `undo`, before something replaces it."""
-        setup = Setup(self._session.spec, self.lesson, self._session.drawn_points())
+    def remember(self, live: bool = False) -> None:
+        """Keep the set-up on screen for `undo`, before something replaces it (`live`: a live edit,
+        such as a backprop mistake put in, whose undo goes on training the same network)."""
+        setup = Setup(self._session.spec, self.lesson, self._session.drawn_points(), live)
         self._undo = [*self._undo, setup][-UNDO_DEPTH:]
 
     def replace(
@@ -79,14 +81,14 @@ class Setups:
 
     def undo(self) -> bool:
         """Back to the set-up before the last replacement; False if there is none. A set-up that
-        differs only in live fields (a backprop mistake put in, say) comes back live: the network
-        goes on training from where it is."""
+        was left by a live edit (a backprop mistake put in) comes back live: the network
+        goes on training from where it is (the worker rebuilds it if it has diverged meanwhile)."""
         if not self._undo:
             return False
         setup = self._undo.pop()
         current = self._session.spec
         same_points = setup.points is self._session.drawn_points()
-        if same_points and without_live_fields(setup.spec) == without_live_fields(current):
+        if setup.live and same_points and without_live_fields(setup.spec) == without_live_fields(current):
             spec = setup.spec
             self._session.edit(**live_values(spec))
             self.lesson = setup.lesson

@@ -130,7 +130,14 @@ class SnapshotMaker:
         problems: list[str] = []
         probe = self._view("The look inside the network", problems, self._look_inside, trainer, wanted)
         backprop = self._view(
-            "The backprop views", problems, self._backprop.make, trainer, spec, wanted.backprop, wanted.playing
+            "The backprop views",
+            problems,
+            self._backprop.make,
+            trainer,
+            spec,
+            wanted.backprop,
+            wanted.playing,
+            fields["data_version"],
         )
         neuron = wanted.neuron if wanted.neuron is not None and self.has_neuron(wanted.neuron) else None
         grid = None

@@ -78,14 +78,22 @@ class Training:
         being trained (a mistake in place: the weights and the optimizer's state go on). `spec` is
         the one the GUI built, taken as it is where nothing else differs (after a rebuild that
         failed, more does: then the trained spec keeps its own fields)."""
+        same_otherwise = without_live_fields(spec) == without_live_fields(self.spec)
+        mistake = spec.mistake
+        if mistake != self.spec.mistake:
+            if same_otherwise and self.trainer.diverged:  # nothing left to repair in place: start again
+                self.rebuild(spec)
+                return
+            try:
+                set_mistake(self.trainer.model, spec)
+            except ValueError:  # it does not fit the network trained (after a rebuild that failed)
+                mistake = self.spec.mistake
         if spec.optimizer.lr != self.spec.optimizer.lr:
             self.trainer.lr = spec.optimizer.lr
-        if spec.mistake != self.spec.mistake:
-            set_mistake(self.trainer.model, spec)
-        if without_live_fields(spec) == without_live_fields(self.spec):
+        if same_otherwise and mistake == spec.mistake:
             self.spec = spec
         else:
-            self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs, mistake=spec.mistake)
+            self.spec = self.spec.replace(lr=spec.optimizer.lr, epochs=spec.epochs, mistake=mistake)
 
     def rebuild(
         self, spec: Spec, weights: dict | None = None, progress: Progress | None = None, new_data: bool = False

@@ -126,10 +126,10 @@ def _update(walk: Walk) -> tuple[str, list[Row], str]:
                 Row(f"b{k} − lr·db{k}", f"{where}: its biases after the step", stage.updated_bias),
             ]
     note = ""
-    if walk.optimizer != "sgd":
+    if not walk.plain_step:
         note = (
-            f"The optimizer is {walk.optimizer}: its own step differs (it keeps a running state); "
-            "shown is the plain gradient step."
+            f"The optimizer ({walk.optimizer}, with its options) takes a step of its own (momentum, moments or "
+            "weight decay); shown is the plain gradient step of this one point."
         )
     return f"w ← w − lr·dw      (lr = {walk.lr:g})", rows, note
 
@@ -172,11 +172,11 @@ class BackpropView(QWidget):
         self.pick.setObjectName("backpropPick")
         self.pick.setCheckable(True)
         self.pick.setToolTip("Click a point on the decision boundary: the nearest training point is walked")
-        self.pick.toggled.connect(self.pick_requested.emit)
+        self.pick.toggled.connect(self.pick_requested)
         self.batch = QPushButton("First of last batch")
         self.batch.setObjectName("backpropBatch")
         self.batch.setToolTip("Walk the first point of the last step's minibatch")
-        self.batch.clicked.connect(lambda: self.batch_requested.emit())
+        self.batch.clicked.connect(self.batch_requested)
         self.back_button = QPushButton("◀ Back")
         self.back_button.setObjectName("backpropBack")
         self.back_button.clicked.connect(self.back)

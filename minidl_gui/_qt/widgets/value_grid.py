@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from minidl_gui.components.backprop_views import NUMBERS_UP_TO
@@ -106,9 +106,9 @@ class ValueGrid(QWidget):
         line = self._line()
         if self.writes_numbers:
             return max(self.natural_cell_width(), self._least_width), line
-        height = line if rows == 1 else max(3.0, min(line, math.floor(HEAT_HEIGHT / rows)))
+        height = line if rows == 1 else min(line, HEAT_HEIGHT / rows)  # many rows: thin ones, within HEAT_HEIGHT
         widest = HEAT_CELL[1] if rows == 1 else min(HEAT_CELL[1], 4 * height)
-        width = max(HEAT_CELL[0], min(widest, math.floor(self.width() / columns)))
+        width = max(min(HEAT_CELL[0], self.width() / columns), min(widest, math.floor(self.width() / columns)))
         return width, height
 
     def _relayout(self) -> None:
@@ -128,13 +128,13 @@ class ValueGrid(QWidget):
         if self.writes_numbers:
             width, height = self.cell_size()
             return QSize(int(width * columns) + 1, int(height * rows) + 1)
-        height = self._line() if rows <= 1 else max(3.0, min(self._line(), math.floor(HEAT_HEIGHT / rows)))
+        height = self._line() if rows <= 1 else min(self._line(), HEAT_HEIGHT / rows)
         return QSize(int(columns * min(HEAT_CELL[1], 16)), int(height * max(rows, 1)))
 
     def minimumSizeHint(self) -> QSize:
         if self.writes_numbers:
             return self.sizeHint()
-        return QSize(int(self.shape[1] * HEAT_CELL[0]), self.sizeHint().height())
+        return QSize(min(int(self.shape[1] * HEAT_CELL[0]), 600), self.sizeHint().height())
 
     def cell_rect(self, index: tuple[int, ...]) -> QRectF:
         """Where the cell of `index` (as in `values`) is drawn, in this widget's pixels."""
@@ -198,8 +198,14 @@ class ValueGrid(QWidget):
         width, height = self.cell_size()
         gap = 1.0 if min(width, height) >= 10 else 0.0  # cells apart, unless too small to spare a pixel
         colors = self.colors()
-        painter.setFont(self._font)
         writes = self.writes_numbers
+        if not writes:  # a heat grid: every cell at once, as one image scaled into place (1024² cells stay cheap)
+            rgba = np.ascontiguousarray(colors.astype(np.uint8))
+            image = QImage(rgba.data, columns, rows, 4 * columns, QImage.Format.Format_RGBA8888)
+            painter.drawImage(QRectF(0, 0, columns * width, rows * height), image)
+            painter.end()
+            return
+        painter.setFont(self._font)
         for r in range(rows):
             for c in range(columns):
                 red, green, blue, alpha = (int(v) for v in colors[r, c])
