@@ -93,7 +93,7 @@ def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
     kept = list(_caches(model))
     grads = [g for _, g in model.param()]
     saved_grads = [g.clone() for g in grads]
-    own_loss = copy.copy(loss)  # its caches are its own: the caller's loss is not touched
+    loss = copy.copy(loss)  # its caches are its own: the caller's loss is not touched
     try:
         if grads:
             torch._foreach_zero_(grads)
@@ -105,8 +105,8 @@ def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
             except (TypeError, ValueError, RuntimeError) as error:
                 raise _in_layer(i, module, error) from error
             outputs.append(x)
-        value = float(own_loss.forward(x, target))
-        g = own_loss.backward()
+        value = float(loss.forward(x, target))
+        g = loss.backward()
         grad_prediction = g
         records: list[Record] = []
         for i in range(len(modules) - 1, -1, -1):

@@ -109,9 +109,10 @@ def _not_zeroed(self: Linear, g: Tensor) -> Tensor:
 
 
 def _halved(self: Linear, g: Tensor) -> Tensor:
-    if isinstance(g, Tensor) and g.dim() != 2:
+    if isinstance(g, Tensor) and g.dim() != 2:  # rows first, so that it is halved once
         return self.backward(g.reshape(-1, self.out_dim)).reshape(*g.shape[:-1], self.in_dim)
-    return Linear.backward(self, g * 0.5)  # dL/dx = x − t: MSE's 2(x − t) without its 2
+    half = g * 0.5 if isinstance(g, Tensor) else g  # dL/dx = x − t: MSE's 2(x − t) without its 2
+    return _linear_backward(self, half, lambda m, g, x: g.t().mm(x))
 
 
 # ---- the list ------------------------------------------------------------------------------------------
