@@ -262,3 +262,17 @@ def test_a_trainer_can_keep_each_steps_update():
     for (p, _), b, d in zip(trainer.model.param(), before, trainer.last_update):
         torch.testing.assert_close(d, p - b)
     assert minidl.backprop is backprop
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_a_mistake_is_the_same_on_any_leading_shape(name):
+    """Rows of a (4, 5, in) input give what the same 20 rows give: a mistake is applied once."""
+    g = torch.Generator().manual_seed(1)
+    model = network([3, 4, 2], "tanh", g)
+    flat, shaped = MISTAKES[name].apply(model), MISTAKES[name].apply(model)
+    x, up = torch.randn(4, 5, 3, generator=g, dtype=F64), torch.randn(4, 5, 2, generator=g, dtype=F64)
+    flat.forward(x.reshape(20, 3))
+    shaped.forward(x)
+    torch.testing.assert_close(shaped.backward(up), flat.backward(up.reshape(20, 2)).reshape(4, 5, 3))
+    for (_, a), (_, b) in zip(shaped.param(), flat.param()):
+        torch.testing.assert_close(a, b)
