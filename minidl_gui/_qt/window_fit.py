@@ -3,7 +3,8 @@ scale), zoom steps that the screen has room for, and presentation mode (F11) and
 
 It opens inside the screen's free area (down to 1024x768); a banner, a larger look or a wider
 side panel never push it past the screen; presentation mode is full screen with fonts and lines
-x1.5, and its end restores the exact geometry and panels.
+x1.5, and its end restores the exact geometry and panels. Every plot, in the centre or in a
+view's dock, keeps a readable data area (`keep_data_areas`): the least sizes say so.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
+import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QSplitter
 
 from minidl_gui._qt.theme import apply_to_app
+from minidl_gui._qt.widgets.plot_style import keep_data_area
 from minidl_gui.components.look import Look
 from minidl_gui.components.weak import weak_call
 
@@ -49,6 +53,8 @@ class WindowFit:
         self._normal_rect = QRect()  # ...and as it was on screen
         self._normal_state: QByteArray | None = None
         self._panel_before = True  # the side panel's visibility before presentation mode
+        for dock in view_docks:  # a view's plots made since the last look keep their data area too
+            dock.visibilityChanged.connect(weak_call(self._view_shown))
 
     @property
     def _window(self) -> QMainWindow:
@@ -76,6 +82,7 @@ class WindowFit:
     def refit(self) -> None:
         """Back inside the screen's free area after a change of sizes (a look, a banner, a panel)."""
         if not self.look.presenting and not self._window.isFullScreen():
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the least size as it is now, not before
             self.fit_to_screen(None, keep=True)
 
     def refit_soon(self) -> None:
@@ -119,9 +126,22 @@ class WindowFit:
         self._window.statusBar().clearMessage()  # a passing message would be drawn over the rescaled labels
         apply_to_app(look)
         self._paint(look)
+        self.keep_data_areas()
         self._side_panel.widget().setMinimumWidth(self.side_panel_width())
         if not look.presenting and self._window.isVisible():
             self.refit_soon()  # smaller again, or larger within the screen
+
+    def _view_shown(self, visible: bool) -> None:
+        window = self._window
+        if visible and window is not None and shiboken6.isValid(window):  # not while the window is deleted
+            self.keep_data_areas()
+
+    def keep_data_areas(self) -> None:
+        """Every pyqtgraph plot of the window, in the centre or in any view's dock, keeps a data
+        area of LEAST_DATA_HEIGHT (its least height follows its fonts); a dock is never made
+        taller than what leaves the centre's plots theirs, nor shorter than its own plots need."""
+        for plot in self._window.findChildren(pg.PlotWidget):
+            keep_data_area(plot)
 
     def zoom(self, steps: int) -> bool:
         """The interface one step bigger (+1) or smaller (-1), or back to its own size (0); a step
@@ -170,8 +190,12 @@ class WindowFit:
 
     def _restore_normal_geometry(self) -> None:
         if not self.look.presenting:
+            # the side panel's least width again, now that its controls have their smaller fonts
+            # (measured by `set_look` it was still the presentation's: the window would outgrow the screen)
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            self._side_panel.widget().setMinimumWidth(self.side_panel_width())
             self._window.setGeometry(self._normal_rect)
-            self.fit_to_screen(None, keep=True)
+            self.refit()
 
     def geometry_to_remember(self) -> tuple[QByteArray, QByteArray]:
         """The window's geometry and layout as they are outside presentation mode."""
