@@ -13,7 +13,10 @@ def offscreen_platform(screen: str = "desktop") -> str:
     return f"offscreen:configfile={SCREENS / f'{screen}.json'}"
 
 
-os.environ["QT_QPA_PLATFORM"] = offscreen_platform()  # before any Qt import: tests never need a screen
+# before any Qt import: tests never need a screen. MINIDL_TEST_SCREEN names another of SCREENS, for a
+# test run in a process of its own on a small screen (see test_fit_small_screen.py).
+TEST_SCREEN = os.environ.get("MINIDL_TEST_SCREEN", "desktop")
+os.environ["QT_QPA_PLATFORM"] = offscreen_platform(TEST_SCREEN)
 
 torch.set_num_threads(1)  # small networks train fastest on one thread (and two test processes share the cores)
 

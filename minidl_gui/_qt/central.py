@@ -1,9 +1,13 @@
 """The window's centre: the run buttons and the big epoch, a lesson's caption, the banner, and
-the plots (the decision boundary beside the loss and accuracy curves)."""
+the plots (the decision boundary beside the loss and accuracy curves).
+
+No plot is laid out with a data area below `LEAST_DATA_HEIGHT` (see `plot_style.keep_data_area`):
+where the loss and accuracy curves would have less, one above the other, they are shown one
+at a time behind two tabs (a short screen, a view open below), and the tabs say so."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -11,6 +15,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
+    QTabBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -19,9 +24,11 @@ from PySide6.QtWidgets import (
 from minidl_gui._qt.widgets.banner import Banner
 from minidl_gui._qt.widgets.boundary_plot import BoundaryPlot
 from minidl_gui._qt.widgets.metric_plot import MetricPlot
+from minidl_gui._qt.widgets.plot_style import keep_data_area, least_height
 from minidl_gui.components.look import Look
 
-LEAST_PLOT_SIZE = (200, 110)  # titles and axes stay readable; the window still fits 1024x768
+LEAST_PLOT_WIDTH = 200  # titles and axes stay readable; the window still fits 1024x768 (the height: plot_style)
+CURVES = ("loss", "accuracy")
 
 
 def _control_button(name: str, text: str, tip: str) -> QPushButton:
@@ -30,6 +37,67 @@ def _control_button(name: str, text: str, tip: str) -> QPushButton:
     button.setToolTip(tip)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the Play shortcut
     return button
+
+
+class CurvesPanel(QWidget):
+    """The loss curves above the accuracy curves, or, where the two would leave either a data area
+    below `LEAST_DATA_HEIGHT`, one of them at a time behind tabs ("Loss", "Accuracy"). Its least
+    height is that of one plot and the tabs, so the window fits a small screen with a view open."""
+
+    def __init__(self, loss: MetricPlot, accuracy: MetricPlot, log_y: QCheckBox) -> None:
+        super().__init__()
+        self.setObjectName("curvesPanel")
+        self.curves, self.log_y = {"loss": loss, "accuracy": accuracy}, log_y
+        self.tabs = QTabBar()
+        self.tabs.setObjectName("curvesTabs")
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the Play shortcut
+        self.tabs.setDrawBase(False)
+        for name in CURVES:
+            self.tabs.addTab(self.curves[name].title)
+        self.tabs.setToolTip("The window is too short for both curves: one at a time")
+        self.tabs.currentChanged.connect(self._arrange)
+        self.wanted = dict.fromkeys(CURVES, True)  # as the View menu asks, whatever room there is
+        self.one_at_a_time = False
+        header = QHBoxLayout()  # the tabs where one is shown at a time, and the loss's log check box
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.tabs)
+        header.addStretch(1)
+        header.addWidget(log_y)
+        layout = self._layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        for plot in self.curves.values():
+            keep_data_area(plot)
+            layout.addWidget(plot, 1)
+            plot.getPlotItem().vb.sigResized.connect(self._arrange)  # its axes grew: more room needed
+
+    def show_curve(self, name: str, visible: bool) -> None:
+        self.wanted[name] = visible
+        self._arrange()
+
+    def minimumSizeHint(self) -> QSize:
+        """One plot's least height and the header's: never two plots' (they take turns instead)."""
+        hint = super().minimumSizeHint()
+        header = max(self.tabs.sizeHint().height(), self.log_y.sizeHint().height())
+        plot = max(least_height(plot) for plot in self.curves.values())
+        return QSize(hint.width(), header + self._layout.spacing() + plot)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self, *_) -> None:
+        """Both curves where both have room, else the tab's one; the tabs only then."""
+        wanted = [name for name in CURVES if self.wanted[name]]
+        spacing = self._layout.spacing()
+        header = self.log_y.sizeHint().height() + spacing if self.wanted["loss"] else 0
+        both = header + sum(least_height(plot) + spacing for plot in self.curves.values())
+        self.one_at_a_time = len(wanted) == 2 and self.height() < both
+        self.tabs.setVisible(self.one_at_a_time)
+        front = CURVES[self.tabs.currentIndex()]
+        for name, plot in self.curves.items():
+            plot.setVisible(name in wanted and (not self.one_at_a_time or name == front))
+        self.log_y.setVisible(not self.curves["loss"].isHidden())
 
 
 class CentralArea(QWidget):
@@ -76,14 +144,10 @@ class CentralArea(QWidget):
         self.log_y.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.plots = {"boundary": self.boundary_plot, "loss": self.loss_plot, "accuracy": self.accuracy_plot}
         for plot in self.plots.values():
-            plot.setMinimumSize(*LEAST_PLOT_SIZE)
+            plot.setMinimumWidth(LEAST_PLOT_WIDTH)
+        keep_data_area(self.boundary_plot)
 
-        right = self.curves_panel = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.loss_plot, 1)
-        right_layout.addWidget(self.log_y)
-        right_layout.addWidget(self.accuracy_plot, 1)
+        right = self.curves_panel = CurvesPanel(self.loss_plot, self.accuracy_plot, self.log_y)
         splitter = self.plots_splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.boundary_plot)
@@ -117,10 +181,11 @@ class CentralArea(QWidget):
 
     def show_plot(self, name: str, visible: bool) -> None:
         """Show or hide one of the plots ("boundary", "loss", "accuracy"); the log check box goes with the loss."""
-        self.plots[name].setVisible(visible)
-        loss, accuracy = (not self.plots[n].isHidden() for n in ("loss", "accuracy"))
-        self.log_y.setVisible(loss)
-        self.curves_panel.setVisible(loss or accuracy)
+        if name == "boundary":
+            self.boundary_plot.setVisible(visible)
+            return
+        self.curves_panel.show_curve(name, visible)
+        self.curves_panel.setVisible(any(self.curves_panel.wanted.values()))
 
     def recorded(self) -> list[QWidget]:
         """What a recording grabs: the decision boundary, and the curves where shown."""

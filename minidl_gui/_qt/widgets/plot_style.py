@@ -10,6 +10,9 @@ thread, and on a small machine those hand-overs, not the drawing, are what slowe
 
 from __future__ import annotations
 
+import math
+import weakref
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
@@ -19,6 +22,7 @@ from minidl_gui.components.look import Look
 
 DEFAULT_LOOK = Look()
 TEXT = DEFAULT_LOOK.text
+LEAST_DATA_HEIGHT = 120  # pixels of a plot's data area (its view box): below, tick labels crowd each other
 
 
 def style_plot(
@@ -48,6 +52,42 @@ def style_plot(
     scene = plot.scene()
     indexed = scene is None or scene.itemIndexMethod() != QGraphicsScene.ItemIndexMethod.NoIndex
     plot.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, indexed)
+
+
+def least_height(widget: pg.PlotWidget, data: int = LEAST_DATA_HEIGHT) -> int:
+    """The height `widget` needs for a data area `data` pixels tall: its title and axes as they
+    are laid out now (their fonts, and the tick labels' height once drawn), plus `data`."""
+    plot, least = widget.getPlotItem(), Qt.SizeHint.MinimumSize
+    around = plot.effectiveSizeHint(least).height() - plot.vb.effectiveSizeHint(least).height()
+    if widget.isVisible() and plot.vb.height() > 0:  # as laid out: an axis grown since counts before its hint
+        around = max(around, plot.geometry().height() - plot.vb.height())
+    return math.ceil(around) + data + 2 * widget.frameWidth()
+
+
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # plot -> (its own least width, the one set here)
+
+
+def keep_data_area(widget: pg.PlotWidget) -> None:
+    """Never let `widget` be laid out with a data area below LEAST_DATA_HEIGHT, nor narrower than
+    its title and axes (a plot item wider than its view is cut at the view's edge). Its least
+    size follows them: checked again whenever its view box resizes, as it does when an axis grows
+    for larger tick labels. Any pyqtgraph plot, once or again; a least width set by the plot's own
+    code (a title's width) is kept where it is the larger."""
+    watched = widget in _KEPT
+    _keep_least_size(widget)
+    if not watched:
+        ref = weakref.ref(widget)
+        widget.getPlotItem().vb.sigResized.connect(lambda *_: (kept := ref()) is not None and _keep_least_size(kept))
+
+
+def _keep_least_size(widget: pg.PlotWidget) -> None:
+    items = math.ceil(widget.getPlotItem().effectiveSizeHint(Qt.SizeHint.MinimumSize).width())
+    own, kept = _KEPT.get(widget, (0, None))
+    if widget.minimumWidth() != kept:  # set since by the plot's own code
+        own = widget.minimumWidth()
+    width = max(own, items + 2 * widget.frameWidth())
+    _KEPT[widget] = (own, width)
+    widget.setMinimumSize(width, least_height(widget))
 
 
 def cache(item: QGraphicsItem) -> None:
