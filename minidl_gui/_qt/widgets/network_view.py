@@ -56,6 +56,46 @@ def _same_shapes(arrays: list[np.ndarray], like: list[np.ndarray]) -> bool:
     return len(arrays) == len(like) and all(a.shape == b.shape for a, b in zip(arrays, like))
 
 
+def shown_values(
+    probe: Probe, picture: BackpropPicture | None, link_mode: str
+) -> tuple[list[np.ndarray], list[np.ndarray], str]:
+    """The links' and the maps' values in `link_mode` (the picture's where it fits the probe's
+    network, the weights and values otherwise), and the caption that says which."""
+    if link_mode == "weight" or picture is None or picture.link_mode != link_mode:
+        waiting = "" if link_mode == "weight" else " (waiting for the gradients)"
+        return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}; maps: each neuron's value{waiting}"
+    links = picture.links if picture.links is not None else probe.weights
+    maps = picture.deltas if picture.deltas is not None else probe.maps
+    if not (_same_shapes(links, probe.weights) and _same_shapes(maps, probe.maps)):  # another network's
+        return probe.weights, probe.maps, f"links: {LINK_MODES['weight']} (waiting for the gradients)"
+    text = f"links: {LINK_MODES[link_mode]}; maps: δ = ∂L/∂z over the plane"
+    if picture.links is None:
+        text = f"links: weight w ({picture.note}); maps: δ = ∂L/∂z"
+    return links, maps, text
+
+
+def paint_marks(painter: QPainter, rects, boxes, column: int | None, checked: tuple | None) -> None:
+    """Frame the `column` a backprop step computes, and mark the `checked` weight or bias."""
+    if column is not None and 0 <= column < len(rects) and rects[column]:
+        band = rects[column][0].united(rects[column][-1]).adjusted(-6, -6, 6, 6)
+        painter.setPen(QPen(QColor("#e6007e"), 3, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(band, 6, 6)
+    if checked is not None and checked[0] == "weight":
+        _, pair, out, into = checked
+        if pair + 1 < len(boxes) and out < len(boxes[pair + 1]) and into < len(boxes[pair]):
+            left, right = boxes[pair][into], boxes[pair + 1][out]
+            painter.setPen(QPen(QColor("#f0a000"), 5))
+            painter.drawLine(
+                QPointF(left[0] + left[2], left[1] + left[3] / 2), QPointF(right[0], right[1] + right[3] / 2)
+            )
+    elif checked is not None and checked[0] == "bias":
+        _, column, unit = checked
+        if column < len(rects) and unit < len(rects[column]):
+            painter.setPen(QPen(QColor("#f0a000"), 3, Qt.PenStyle.DotLine))
+            painter.drawEllipse(rects[column][unit].adjusted(-5, -5, 5, 5))
+
+
 class NetworkView(QWidget):
     neuron_hovered = Signal(object)  # (column, unit) or None: show that neuron's map, or the boundary again
     neuron_clicked = Signal(object)  # (column, unit): keep it shown until a second click
@@ -138,18 +178,7 @@ class NetworkView(QWidget):
 
     def _shown_values(self) -> tuple[list[np.ndarray], list[np.ndarray], str]:
         """The links' and the maps' values in the current mode, and the caption that says which."""
-        probe, picture = self.probe, self.backprop
-        if self.link_mode == "weight" or picture is None or picture.link_mode != self.link_mode:
-            waiting = "" if self.link_mode == "weight" else " (waiting for the gradients)"
-            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']}; maps: each neuron's value{waiting}"
-        links = picture.links if picture.links is not None else probe.weights
-        maps = picture.deltas if picture.deltas is not None else probe.maps
-        if not (_same_shapes(links, probe.weights) and _same_shapes(maps, probe.maps)):  # another network's
-            return probe.weights, probe.maps, f"links: {LINK_MODES['weight']} (waiting for the gradients)"
-        text = f"links: {LINK_MODES[self.link_mode]}; maps: δ = ∂L/∂z over the plane"
-        if picture.links is None:
-            text = f"links: weight w ({picture.note}); maps: δ = ∂L/∂z"
-        return links, maps, text
+        return shown_values(self.probe, self.backprop, self.link_mode)
 
     def _make_buttons(self) -> None:
         for minus, plus in self._buttons:
@@ -365,27 +394,7 @@ class NetworkView(QWidget):
 
     def _paint_marks(self, painter: QPainter) -> None:
         """The backprop step's column, and the weight or bias whose gradient is checked."""
-        column = self.highlight
-        if column is not None and 0 <= column < len(self._rects) and self._rects[column]:
-            rects = self._rects[column]
-            band = rects[0].united(rects[-1]).adjusted(-6, -6, 6, 6)
-            painter.setPen(QPen(QColor("#e6007e"), 3, Qt.PenStyle.DashLine))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(band, 6, 6)
-        checked = self.checked
-        if checked is not None and checked[0] == "weight":
-            _, pair, out, into = checked
-            if pair + 1 < len(self._boxes) and out < len(self._boxes[pair + 1]) and into < len(self._boxes[pair]):
-                left, right = self._boxes[pair][into], self._boxes[pair + 1][out]
-                start = QPointF(left[0] + left[2], left[1] + left[3] / 2)
-                end = QPointF(right[0], right[1] + right[3] / 2)
-                painter.setPen(QPen(QColor("#f0a000"), 5))
-                painter.drawLine(start, end)
-        elif checked is not None and checked[0] == "bias":
-            _, column, unit = checked
-            if column < len(self._rects) and unit < len(self._rects[column]):
-                painter.setPen(QPen(QColor("#f0a000"), 3, Qt.PenStyle.DotLine))
-                painter.drawEllipse(self._rects[column][unit].adjusted(-5, -5, 5, 5))
+        paint_marks(painter, self._rects, self._boxes, self.highlight, self.checked)
 
     # ---- the pointer -------------------------------------------------------------------------------
     def neuron_at(self, point: QPointF) -> tuple[int, int] | None:
