@@ -25,8 +25,8 @@ from minidl_gui.components.probe import MAP_RESOLUTION, Column, columns
 
 LINK_MODES = {"weight": "weight w", "gradient": "gradient ∂L/∂w of the last step", "update": "last update Δw"}
 POINT_OVERLAYS = {None: "none", "loss": "each point's loss", "gradient": "each point's gradient norm ‖∂Lₙ/∂θ‖"}
-BACKPROP_SHARE = 0.05  # the backprop views may take at most this share of the worker's time...
-BACKPROP_INTERVAL = 0.5  # ...and are renewed at most this often while training
+BACKPROP_SHARE = 0.02  # the backprop views may take at most this share of the worker's time...
+BACKPROP_INTERVAL = 1.0  # ...and are renewed at most this often while training (seconds)
 STEP_LOSS_SAMPLES = 25  # η values along the step (each one pass over the training points)
 STEP_LOSS_REACH = 4.0  # η from 0 to this many times the current learning rate
 NUMBERS_UP_TO = 8  # units a layer may have for its values to be written as numbers
