@@ -5,7 +5,7 @@
 Writes `screenshot.png` (the window, the network diagram below the plots), `layer-health.png`
 (8 Sigmoid layers: the gradient vanishing towards the input), `hidden-layer.png` (a hidden layer
 untangling the spiral), `your-points.png` (a painted data set), `backprop-step.png` (one point
-walked back through the network, beside the diagram), `backprop-broken.png` (a forgotten
+walked back through the network), `backprop-broken.png` (a forgotten
 derivative caught by the gradient check), `icon.png`, and the lecture-hall
 shots on a 1024x768 screen:
 `lecture-1024x768.png` (a lesson from the Examples menu) and `presentation.png` (F11). Runs
@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def backprop_shots(app, args, train) -> list[str]:
-    """The backprop view mid-step-through beside the diagram, and a broken backprop caught by the
-    gradient check (the lessons of the same names)."""
+    """The backprop view mid-step-through, and a broken backprop caught by the gradient check (the
+    lessons of the same names)."""
     from PySide6.QtCore import Qt
 
     from minidl_gui._qt.main_window import MainWindow
@@ -165,10 +165,7 @@ def backprop_shots(app, args, train) -> list[str]:
     window.resize(1560, 1100)
     window.show()
     window.load_lesson(next(lesson for lesson in LESSONS if lesson.view == "backpropView"))
-    docks = window.view_docks
-    window.views.side_by_side(["networkDock", "backpropView"])
-    window.resizeDocks([docks["networkDock"]], [460], Qt.Orientation.Vertical)
-    window.resizeDocks([docks["networkDock"], docks["backpropView"]], [560, 1000], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.view_docks["backpropView"]], [460], Qt.Orientation.Vertical)
     train(window, args.seconds / 2)
     settle(1.0)
     view = window.backprop.view
