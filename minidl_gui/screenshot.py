@@ -29,6 +29,14 @@ import numpy as np
 LECTURE_SCREEN = (1024, 768)
 
 
+def settle(app, seconds: float) -> None:
+    """Let the app run (train, draw) for `seconds`."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
 def offscreen(width: int, height: int, folder: str) -> None:
     """Qt's headless platform with one screen of this size (its own is 800x600)."""
     screen = Path(folder) / "screen.json"
@@ -66,15 +74,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def train(window: MainWindow, seconds: float) -> None:
         window.toggle_play()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
+        settle(app, seconds)
         if window.session.playing:  # it may have paused at its last epoch already
             window.toggle_play()
-        for _ in range(50):
-            app.processEvents()
-            time.sleep(0.01)
+        settle(app, 0.5)
 
     shots = []
     window = MainWindow()
@@ -154,12 +157,6 @@ def backprop_shots(app, args, train) -> list[str]:
     from minidl_gui._qt.main_window import MainWindow
     from minidl_gui.components.lessons import LESSONS
 
-    def settle(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
     shots = []
     window = MainWindow()
     window.resize(1560, 1100)
@@ -167,11 +164,11 @@ def backprop_shots(app, args, train) -> list[str]:
     window.load_lesson(next(lesson for lesson in LESSONS if lesson.view == "backpropView"))
     window.resizeDocks([window.view_docks["backpropView"]], [460], Qt.Orientation.Vertical)
     train(window, args.seconds / 2)
-    settle(1.0)
+    settle(app, 1.0)
     view = window.backprop.view
     backward = next(i for i, step in enumerate(view.steps) if step.kind == "backward" and step.stage.weight is not None)
     view.set_step(backward + 2)  # back through the output layer and its Tanh, to the second hidden Linear
-    settle(0.5)
+    settle(app, 0.5)
     window.grab().save(str(args.out_dir / "backprop-step.png"))
     shots.append(f"backprop-step.png (epoch {window.last_snapshot.epoch}, step {view.step_index + 1})")
     window.close()
@@ -183,7 +180,7 @@ def backprop_shots(app, args, train) -> list[str]:
     window.resizeDocks([window.view_docks["networkDock"]], [420], Qt.Orientation.Vertical)
     window.backprop.check_entry(0, (1, 0))
     train(window, args.seconds / 2)
-    settle(1.5)
+    settle(app, 1.5)
     window.grab().save(str(args.out_dir / "backprop-broken.png"))
     shots.append(f"backprop-broken.png (epoch {window.last_snapshot.epoch})")
     window.close()
@@ -195,21 +192,15 @@ def lecture_shots(app, args, remembered) -> int:
     from minidl_gui._qt.main_window import MainWindow
     from minidl_gui.components.lessons import LESSONS
 
-    def settle(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
     window = MainWindow()
     window.show()
     window.load_lesson(next(lesson for lesson in LESSONS if lesson.name == "XOR with one hidden layer"))
     window.toggle_play()
-    settle(args.seconds)
+    settle(app, args.seconds)
     window.grab().save(str(args.out_dir / "lecture-1024x768.png"))
     epoch = window.last_snapshot.epoch
     window.set_presenting(True)
-    settle(1.0)
+    settle(app, 1.0)
     window.grab().save(str(args.out_dir / "presentation.png"))
     window.close()
     remembered.cleanup()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QPushButton
-from waits import drawn_after_fence
+from waits import drawn_after_fence, epochs_trained
 
 from minidl.backprop import MISTAKES
 from minidl.spec import Spec
@@ -271,9 +271,7 @@ def test_the_walk_follows_new_points_while_paused():
 
     session = Session(SMALL)
     session.want_backprop(walk=True)
-    session.step_epoch()
-    while session.playing:
-        session.advance(0.05)
+    epochs_trained(session)
     first = session.snapshot().backprop.walk
     moved = np.full((5, 2), 0.9), np.array([1, 1, 0, 0, 1]), np.full((3, 2), 0.1), np.array([0, 1, 0])
     session.restore_points(moved)

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QHelpEvent
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QToolTip
+from waits import epochs_trained
 
 from minidl.backprop import MISTAKES
 from minidl_gui._qt.widgets.backprop_view import HINT, BackpropView
@@ -33,10 +34,7 @@ def trained(units: int = 6, epochs: int = 1, **changes):
     )
     session = Session(spec)
     session.want_backprop(walk=True, step_loss=True)
-    for _ in range(epochs):
-        session.step_epoch()
-        while session.playing:
-            session.advance(0.05)
+    epochs_trained(session, epochs)
     picture = session.snapshot().backprop
     assert picture is not None and picture.walk is not None and picture.step_loss is not None, picture
     return picture.walk, picture.step_loss
@@ -231,9 +229,7 @@ def test_a_live_walk_keeps_the_step_and_renews_its_numbers(view, qtbot):
     other = LAUNCH_SPEC.replace(layers=[{"type": "linear", "units": 3}, {"type": "relu"}], n_train=60, n_test=20)
     session = Session(other)
     session.want_backprop(walk=True)
-    session.step_epoch()
-    while session.playing:
-        session.advance(0.05)
+    epochs_trained(session)
     walk = session.snapshot().backprop.walk
     with qtbot.waitSignal(view.step_changed) as emitted:
         view.set_walk(walk)

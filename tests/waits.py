@@ -25,3 +25,12 @@ def steps_across_fence(qtbot, window) -> int:
     """Training steps taken between asking for a fence and drawing the snapshot after it."""
     before = window.session.trainer.steps
     return drawn_after_fence(qtbot, window).steps - before
+
+
+def epochs_trained(session, epochs: int = 1) -> None:
+    """Train a Qt-free session `epochs` epochs, driving its worker side here (no thread): done when
+    it has stopped playing, which proves each asked-for epoch ran."""
+    for _ in range(epochs):
+        session.step_epoch()
+        while session.playing:
+            session.advance(0.05)

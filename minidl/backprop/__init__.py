@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from minidl.backprop.mistakes import MISTAKES, Mistake, correct_class, mistake_in
-from minidl.nn.container import Sequential, _caches
+from minidl.backprop.mistakes import MISTAKES, Mistake, correct_class, mistake_in, modules_of
+from minidl.nn.container import _caches, _in_layer
 from minidl.nn.linear import Linear
 from minidl.nn.loss import Loss
 from minidl.nn.module import Module
@@ -66,18 +66,6 @@ def module_name(module: Module) -> str:
     return cls.__name__
 
 
-def _modules(model: Module) -> list[Module]:
-    return list(model) if isinstance(model, Sequential) else [model]
-
-
-def _in_layer(index: int, module: Module, error: Exception) -> Exception:
-    message = f"layer {index} ({module_name(module)}): {error}"
-    try:
-        return type(error)(message)
-    except Exception:  # an exception class with an unusual constructor
-        return RuntimeError(message)
-
-
 def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
     """The forward and backward pass of `model` and `loss` on the points `x` `(N, in)` with their
     `target` (class indices `(N,)` or `(N, C)`), computed by the modules' own `forward` and
@@ -89,7 +77,7 @@ def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
         raise TypeError(f"trace: model must be a minidl Module, got {type(model).__name__}")
     if not isinstance(loss, Loss):
         raise TypeError(f"trace: loss must be a minidl loss, got {type(loss).__name__}")
-    modules = _modules(model)
+    modules = modules_of(model)
     kept = list(_caches(model))
     grads = [g for _, g in model.param()]
     saved_grads = [g.clone() for g in grads]
@@ -103,7 +91,7 @@ def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
             try:
                 x = module.forward(x)
             except (TypeError, ValueError, RuntimeError) as error:
-                raise _in_layer(i, module, error) from error
+                raise _in_layer(error, i, module) from error
             outputs.append(x)
         value = float(loss.forward(x, target))
         g = loss.backward()
@@ -115,7 +103,7 @@ def trace(model: Module, loss: Loss, x: Tensor, target: Tensor) -> Trace:
             try:
                 g = module.backward(g)
             except (TypeError, ValueError, RuntimeError) as error:
-                raise _in_layer(i, module, error) from error
+                raise _in_layer(error, i, module) from error
             record = Record(module, module_name(module), inputs[i], outputs[i], grad_output, g)
             if isinstance(module, Linear):
                 record.grad_weight = module.grad_weight.clone()
@@ -142,7 +130,7 @@ def _float64(model: Module, loss: Loss, x: Tensor, target: Tensor) -> tuple[Modu
 
 
 def _parameter(model: Module, layer: int, index: tuple) -> tuple[Tensor, tuple, str]:
-    modules = _modules(model)
+    modules = modules_of(model)
     if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(modules):
         last = len(modules) - 1
         raise ValueError(f"gradcheck: layer must be the position of a Linear layer (0 to {last}), got {layer!r}")

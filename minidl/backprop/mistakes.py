@@ -27,13 +27,14 @@ def correct_class(cls: type) -> type:
     return getattr(cls, "_correct", cls)
 
 
-def _modules(model: Module) -> list[Module]:
+def modules_of(model: Module) -> list[Module]:
+    """The modules a mistake or a trace goes through: a Sequential's, or the module itself."""
     return list(model) if isinstance(model, Sequential) else [model]
 
 
 def mistake_in(model: Module) -> str | None:
     """The name of the mistake `model` carries (in `MISTAKES`), or None."""
-    for module in _modules(model):
+    for module in modules_of(model):
         name = getattr(type(module), "_mistake", None)
         if name is not None:
             return name
@@ -42,7 +43,7 @@ def mistake_in(model: Module) -> str | None:
 
 def repair(model: Module) -> None:
     """Every module of `model` back to its correct class, in place (a no-op on a correct model)."""
-    for module in _modules(model):
+    for module in modules_of(model):
         cls = type(module)
         if cls is not correct_class(cls):
             for name in getattr(cls, "_extra", ()):
@@ -159,7 +160,7 @@ class Mistake:
     def inject(self, model: Module) -> int:
         """Break `model` in place (after repairing any other mistake); returns how many modules
         changed. A `ValueError` (nothing changed) where the network has nothing this concerns."""
-        modules = _modules(model)
+        modules = modules_of(model)
         chosen = self.where([correct_class(type(m)) for m in modules])
         if not chosen:
             raise ValueError(self.unfit())

@@ -21,7 +21,7 @@ from minidl.nn.linear import Linear
 from minidl.spec import NO_MISTAKE, Spec
 from minidl.train import Trainer
 from minidl_gui.components.grid import grid_points
-from minidl_gui.components.probe import MAP_RESOLUTION, Column, columns
+from minidl_gui.components.probe import MAP_RESOLUTION, Column, columns, unit_scale
 
 LINK_MODES = {"weight": "weight w", "gradient": "gradient ∂L/∂w of the last step", "update": "last update Δw"}
 POINT_OVERLAYS = {None: "none", "loss": "each point's loss", "gradient": "each point's gradient norm ‖∂Lₙ/∂θ‖"}
@@ -319,10 +319,10 @@ class BackpropMaker:
         nearest = torch.cdist(grid, x_train).argmin(1)
         records = trace(trainer.model, type(trainer.loss)(reduction="sum"), grid, y_train[nearest])
         r = MAP_RESOLUTION
-        maps = [_scaled(records[0].grad_input).T.reshape(-1, r, r).float().numpy()]
+        maps = [unit_scale(records[0].grad_input).T.reshape(-1, r, r).float().numpy()]
         for column in self.columns[1:]:
             delta = records[column.linear].grad_output  # ∂L/∂z of the column's Linear
-            maps.append(_scaled(delta).T.reshape(-1, r, r).float().numpy())
+            maps.append(unit_scale(delta).T.reshape(-1, r, r).float().numpy())
         return maps
 
     def _check(self, trainer: Trainer, check: tuple[int, tuple]) -> GradientCheck | None:
@@ -370,9 +370,3 @@ class BackpropMaker:
         etas = np.linspace(0.0, STEP_LOSS_REACH * trainer.lr, STEP_LOSS_SAMPLES)
         losses = loss_along(trainer.model, trainer.loss, x, y, direction, etas.tolist()).numpy()
         return StepLoss(etas, losses, trainer.lr)
-
-
-def _scaled(values: Tensor) -> Tensor:
-    """(points, units) -> [0, 1] per unit, symmetric about zero (0.5 is zero), as the neuron maps."""
-    peak = values.abs().amax(0, keepdim=True).clamp_min(1e-30)
-    return (values / peak + 1.0) / 2.0

@@ -73,7 +73,7 @@ class Probe:
     hidden: HiddenView | None
 
 
-def _unit_scale(values: Tensor) -> Tensor:
+def unit_scale(values: Tensor) -> Tensor:
     """(points, units) -> [0, 1] per unit, symmetric about zero: 0.5 is zero, 1 its largest |value|."""
     peak = values.abs().amax(0, keepdim=True).clamp_min(1e-12)
     return (values / peak + 1.0) / 2.0
@@ -110,7 +110,7 @@ class Prober:
             values = points[:, unit : unit + 1]
         else:
             values = trainer.model.layer_outputs(points)[self.columns[column].module][:, unit : unit + 1]
-        return _unit_scale(values)[:, 0]
+        return unit_scale(values)[:, 0]
 
     def probe(self, trainer: Trainer, hidden_column: int | None) -> Probe:
         model = trainer.model
@@ -118,11 +118,11 @@ class Prober:
         grid = self._grid.to(reference.dtype)
         outputs = model.layer_outputs(grid)
         r = MAP_RESOLUTION
-        maps = [_unit_scale(grid).T.reshape(2, r, r).float().numpy()]
+        maps = [unit_scale(grid).T.reshape(2, r, r).float().numpy()]
         weights, biases = [], []
         for column in self.columns[1:]:
             values = outputs[column.module]
-            maps.append(_unit_scale(values).T.reshape(-1, r, r).float().numpy())
+            maps.append(unit_scale(values).T.reshape(-1, r, r).float().numpy())
             linear = model[column.linear]
             weights.append(linear.weight.detach().float().numpy().copy())
             biases.append(linear.bias.float().numpy().copy() if linear.bias is not None else np.zeros(linear.out_dim))
